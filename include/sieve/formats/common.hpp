@@ -1,0 +1,97 @@
+// Pieces every format shares: index arrays whose width is chosen at pack time, the slot for
+// int8 scales, and the checks of pack sources and unpack targets.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+
+#include "../core/aligned_buffer.hpp"
+#include "../core/checks.hpp"
+#include "../core/error.hpp"
+#include "../core/views.hpp"
+
+namespace sieve {
+
+// Width of stored column (or block-column) indices: 16 bits whenever every index fits.
+enum class index_width : std::uint8_t { u16 = 2, u32 = 4 };
+
+inline index_width index_width_for(std::size_t extent) noexcept {
+    return extent <= std::size_t{1} << 16 ? index_width::u16 : index_width::u32;
+}
+
+// Dequantization scales of int8 weights; empty for fp32 formats. `group` is the number of
+// consecutive K positions sharing a scale (0: one scale per output row). The quantization
+// issue fills this slot; fp32 kernels ignore it.
+struct quant_scales {
+    const float* data = nullptr;
+    std::size_t group = 0;
+};
+
+// Packed indices of either width, as one byte buffer.
+class index_array {
+public:
+    status allocate(std::size_t count, index_width width) noexcept {
+        width_ = width;
+        std::size_t bytes = 0;
+        if (!detail::checked_mul(count, static_cast<std::size_t>(width), bytes))
+            return status::error(errc::size_overflow, "index array of %zu entries overflows", count);
+        count_ = count;
+        return bytes_.allocate(bytes);
+    }
+    void set(std::size_t i, std::uint32_t value) noexcept {
+        if (width_ == index_width::u16)
+            reinterpret_cast<std::uint16_t*>(bytes_.data())[i] = static_cast<std::uint16_t>(value);
+        else
+            reinterpret_cast<std::uint32_t*>(bytes_.data())[i] = value;
+    }
+    std::uint32_t get(std::size_t i) const noexcept {
+        return width_ == index_width::u16 ? reinterpret_cast<const std::uint16_t*>(bytes_.data())[i]
+                                          : reinterpret_cast<const std::uint32_t*>(bytes_.data())[i];
+    }
+    const void* data() const noexcept { return bytes_.data(); }
+    index_width width() const noexcept { return width_; }
+    std::size_t size() const noexcept { return count_; }
+    std::size_t bytes() const noexcept { return count_ * static_cast<std::size_t>(width_); }
+
+private:
+    aligned_buffer<std::uint8_t> bytes_;
+    index_width width_ = index_width::u16;
+    std::size_t count_ = 0;
+};
+
+// Reads index i of a view's type-erased index array.
+inline std::uint32_t load_index(const void* indices, index_width width, std::size_t i) noexcept {
+    return width == index_width::u16 ? static_cast<const std::uint16_t*>(indices)[i]
+                                     : static_cast<const std::uint32_t*>(indices)[i];
+}
+
+namespace detail {
+
+// Shapes every format accepts: each dimension below 2^31, so row and column indices fit
+// 32 bits with room for the arithmetic kernels do on them.
+inline status check_format_shape(const char* op, std::size_t rows, std::size_t cols) noexcept {
+    constexpr std::size_t limit = std::size_t{1} << 31;
+    if (rows >= limit || cols >= limit)
+        return status::error(errc::index_overflow, "%s: shape %zu x %zu exceeds 2^31 - 1 per dimension",
+                             op, rows, cols);
+    return {};
+}
+
+inline status check_unpack_target(const char* op, matrix_view<float> out, std::size_t rows,
+                                  std::size_t cols) noexcept {
+    SIEVE_TRY(check_matrix(op, "output", out));
+    if (out.rows != rows || out.cols != cols)
+        return status::error(errc::shape_mismatch, "%s: output is %zu x %zu, matrix is %zu x %zu", op,
+                             out.rows, out.cols, rows, cols);
+    return {};
+}
+
+// Writes zeros over a matrix view (unpackers start from an all-zero matrix).
+inline void fill_zero(matrix_view<float> out) noexcept {
+    for (std::size_t r = 0; r < out.rows; ++r)
+        for (std::size_t c = 0; c < out.cols; ++c) out(r, c) = 0.0f;
+}
+
+}  // namespace detail
+}  // namespace sieve

@@ -1,0 +1,17 @@
+// sieve: sparse inference kernels for CPUs. The umbrella header: include this one.
+//
+//   pack once:    auto w = sieve::nm_matrix<>::pack(weights, {2, 4}, sieve::selection::magnitude());
+//   run many:     sieve::gemv(*w, x, y);   sieve::gemm(*w, X, Y, {bias, 1, 0, sieve::activation::silu});
+#pragma once
+
+#include "core/config.hpp"
+#include "core/error.hpp"
+#include "core/views.hpp"
+#include "core/aligned_buffer.hpp"
+#include "epilogue.hpp"
+#include "formats/selection.hpp"
+#include "formats/dense.hpp"
+#include "formats/csr.hpp"
+#include "formats/nm.hpp"
+#include "formats/bsr.hpp"
+#include "ops.hpp"
