@@ -11,7 +11,9 @@
 
 #include <cmath>
 #include <cstdint>
+#include <type_traits>
 
+#include "core/aligned_buffer.hpp"
 #include "core/checks.hpp"
 #include "core/error.hpp"
 #include "core/views.hpp"
@@ -20,6 +22,7 @@
 #include "formats/csr.hpp"
 #include "formats/dense.hpp"
 #include "formats/nm.hpp"
+#include "dispatch/dispatch.hpp"
 #include "reference/kernels.hpp"
 
 namespace sieve {
@@ -61,6 +64,15 @@ std::uintptr_t address(const T* p) noexcept { return reinterpret_cast<std::uintp
 
 }  // namespace detail
 
+inline namespace SIEVE_DISPATCH_ABI {
+
+// Per-thread GEMM scratch, grown on demand and kept for later calls.
+inline float* thread_workspace(std::size_t floats) noexcept {
+    thread_local aligned_buffer<float> buffer;
+    if (buffer.size() < floats && !buffer.allocate(floats).ok()) return nullptr;
+    return buffer.data();
+}
+
 template <class Weights>
 status gemv(const Weights& weights, span<const float> x, span<float> y, const epilogue& ep = {}) noexcept {
     const char* op = "gemv";
@@ -74,13 +86,22 @@ status gemv(const Weights& weights, span<const float> x, span<float> y, const ep
         return status::error(errc::aliasing, "gemv: y overlaps x");
     if (detail::ranges_overlap(y0, y1, detail::address(ep.bias.data), detail::address(ep.bias.data + ep.bias.size)))
         return status::error(errc::aliasing, "gemv: y overlaps bias");
-    reference::gemv(w, x.data, y.data, ep);
+    using view_type = std::decay_t<decltype(w)>;
+    const bool ran = with_active_arch<view_type>(
+        [&](auto arch) { kernels::gemv<decltype(arch)>(w, x.data, y.data, ep); });
+    if (!ran) reference::gemv(w, x.data, y.data, ep);
     return {};
 }
 
+// Floats of scratch a GEMM with K columns needs (the packed activation panel).
+inline std::size_t gemm_workspace_size(std::size_t k) noexcept { return k * kernels::max_panel_width; }
+
+// `workspace`, when given, must hold gemm_workspace_size(K) floats and be 64-byte aligned;
+// without it each thread keeps one growing scratch buffer (the only allocation sieve makes
+// outside packing; firmware builds pass their own).
 template <class Weights>
 status gemm(const Weights& weights, matrix_view<const float> x, matrix_view<float> y,
-            const epilogue& ep = {}) noexcept {
+            const epilogue& ep = {}, span<float> workspace = {}) noexcept {
     const char* op = "gemm";
     const auto& w = detail::view_of(weights);
     SIEVE_TRY(detail::check_weights(op, w));
@@ -98,9 +119,26 @@ status gemm(const Weights& weights, matrix_view<const float> x, matrix_view<floa
     if (detail::ranges_overlap(y0, y1, x0, x1)) return status::error(errc::aliasing, "gemm: Y overlaps X");
     if (detail::ranges_overlap(y0, y1, detail::address(ep.bias.data), detail::address(ep.bias.data + ep.bias.size)))
         return status::error(errc::aliasing, "gemm: Y overlaps bias");
+    if (workspace.data != nullptr) {
+        if (workspace.size < gemm_workspace_size(w.cols))
+            return status::error(errc::shape_mismatch, "gemm: workspace has %zu floats, needs %zu", workspace.size,
+                                 gemm_workspace_size(w.cols));
+        if (detail::address(workspace.data) % storage_alignment != 0)
+            return status::error(errc::bad_argument, "gemm: workspace is not 64-byte aligned");
+    } else if (x.rows != 0 && w.rows != 0 && thread_workspace(gemm_workspace_size(w.cols)) == nullptr) {
+        return status::error(errc::out_of_memory, "gemm: cannot allocate %zu floats of workspace",
+                             gemm_workspace_size(w.cols));
+    }
     if (x.rows == 0 || w.rows == 0) return {};
-    reference::gemm(w, x, y, ep);
+    using view_type = std::decay_t<decltype(w)>;
+    const bool ran = with_active_arch<view_type>([&](auto arch) {
+        float* scratch = workspace.data;
+        if (scratch == nullptr) scratch = thread_workspace(gemm_workspace_size(w.cols));
+        if (scratch != nullptr) kernels::gemm<decltype(arch)>(w, x, y, ep, scratch);
+    });
+    if (!ran) reference::gemm(w, x, y, ep);
     return {};
 }
 
+}  // namespace SIEVE_DISPATCH_ABI
 }  // namespace sieve

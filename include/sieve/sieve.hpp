@@ -14,4 +14,6 @@
 #include "formats/csr.hpp"
 #include "formats/nm.hpp"
 #include "formats/bsr.hpp"
+#include "dispatch/isa.hpp"
+#include "dispatch/dispatch.hpp"
 #include "ops.hpp"

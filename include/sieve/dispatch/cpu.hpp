@@ -1,0 +1,86 @@
+// CPU feature detection, sieve's own (xsimd 8.1's misreads AVX and SSE2 and ignores OS
+// support). x86: CPUID leaves 1 and 7 plus XGETBV for the register state the OS saves.
+// aarch64: Advanced SIMD is architectural. Used only by runtime dispatch.
+#pragma once
+
+#include <cstdint>
+
+#include "isa.hpp"
+
+#if defined(__x86_64__) || defined(_M_X64) || defined(__i386__)
+#define SIEVE_ARCH_X86 1
+#include <cpuid.h>
+#elif defined(__aarch64__)
+#define SIEVE_ARCH_AARCH64 1
+#endif
+
+namespace sieve {
+
+struct cpu_features {
+    bool sse42 = false, avx2 = false, fma = false, avx512f = false, avx512cd = false,
+         avx512dq = false, avx512bw = false, avx512vl = false, avx512vnni = false,
+         avx512vbmi2 = false, os_ymm = false, os_zmm = false, neon = false;
+};
+
+namespace detail {
+
+#if defined(SIEVE_ARCH_X86)
+inline std::uint64_t read_xcr0() noexcept {
+    std::uint32_t eax = 0, edx = 0;
+    __asm__ volatile("xgetbv" : "=a"(eax), "=d"(edx) : "c"(0));
+    return (static_cast<std::uint64_t>(edx) << 32) | eax;
+}
+#endif
+
+inline cpu_features probe_cpu() noexcept {
+    cpu_features f;
+#if defined(SIEVE_ARCH_X86)
+    unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+    if (!__get_cpuid(1, &eax, &ebx, &ecx, &edx)) return f;
+    f.sse42 = (ecx >> 20) & 1u;
+    f.fma = (ecx >> 12) & 1u;
+    const bool osxsave = (ecx >> 27) & 1u, avx = (ecx >> 28) & 1u;
+    if (osxsave) {
+        const std::uint64_t xcr0 = read_xcr0();
+        f.os_ymm = avx && (xcr0 & 0x6) == 0x6;               // XMM and YMM state
+        f.os_zmm = f.os_ymm && (xcr0 & 0xE0) == 0xE0;         // opmask, ZMM_Hi256, Hi16_ZMM
+    }
+    if (__get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx)) {
+        f.avx2 = f.os_ymm && ((ebx >> 5) & 1u);
+        f.avx512f = f.os_zmm && ((ebx >> 16) & 1u);
+        f.avx512dq = f.avx512f && ((ebx >> 17) & 1u);
+        f.avx512cd = f.avx512f && ((ebx >> 28) & 1u);
+        f.avx512bw = f.avx512f && ((ebx >> 30) & 1u);
+        f.avx512vl = f.avx512f && ((ebx >> 31) & 1u);
+        f.avx512vbmi2 = f.avx512f && ((ecx >> 6) & 1u);
+        f.avx512vnni = f.avx512f && ((ecx >> 11) & 1u);
+    }
+    f.fma = f.fma && f.os_ymm;
+#elif defined(SIEVE_ARCH_AARCH64)
+    f.neon = true;
+#endif
+    return f;
+}
+
+}  // namespace detail
+
+// Probed once per process.
+inline const cpu_features& cpu() noexcept {
+    static const cpu_features features = detail::probe_cpu();
+    return features;
+}
+
+// Whether this CPU (and its OS) can run `level`.
+inline bool cpu_supports(isa level) noexcept {
+    const cpu_features& f = cpu();
+    switch (level) {
+    case isa::scalar: return true;
+    case isa::sse: return f.sse42;
+    case isa::avx2: return f.avx2 && f.fma;
+    case isa::avx512: return f.avx512f && f.avx512cd && f.avx512dq && f.avx512bw;
+    case isa::neon: return f.neon;
+    }
+    return false;
+}
+
+}  // namespace sieve
