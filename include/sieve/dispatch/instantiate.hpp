@@ -4,7 +4,7 @@
 //     #define SIEVE_INSTANTIATE_ARCH xsimd::fma3<xsimd::avx2>
 //     #include <sieve/dispatch/instantiate.hpp>
 //
-// (sieve_add_runtime_dispatch() in cmake/sieveDispatch.cmake generates them.) Every symbol
+// (sieve_add_runtime_dispatch() in cmake/SieveDispatch.cmake generates them.) Every symbol
 // such a unit defines is a template specialised on the arch, so no function compiled with
 // AVX-512 flags can stand in for the AVX2 or SSE build of the same name.
 #pragma once
