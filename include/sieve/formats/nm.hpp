@@ -10,6 +10,10 @@
 // The mask form (rather than a list of indices) is what decompressing loads and
 // pattern-table permutes consume directly; for 2:4 it costs the same 2 bits per value.
 //
+// Kernels may load up to 64 bytes past the last value (one vector): arrays that sieve
+// allocates carry that padding (core/aligned_buffer.hpp), and so must any view a caller
+// builds over its own memory.
+//
 // K not a multiple of M is padded, not refused: the last group is partial and positions
 // at or past K hold zeros; kernels never read activations past K.
 #pragma once

@@ -90,27 +90,40 @@ inline vfloat<xsimd::avx512bw> gather(const float* x, const std::uint32_t* index
 #endif
 
 #if XSIMD_WITH_FMA3_AVX2
-// Expand by permute: lane i takes value number popcount(bits below i); a masked load reads
-// only the popcount(bits) values that exist.
+namespace detail {
+// For each 8-bit lane mask: the permute that expands packed values into the set lanes, and
+// the all-ones/zero lane mask itself. 16 KiB of constant data, shared by every AVX2 kernel.
+struct avx2_expand_tables {
+    alignas(32) std::uint32_t index[256][8];
+    alignas(32) std::uint32_t lanes[256][8];
+};
+constexpr avx2_expand_tables make_avx2_expand_tables() {
+    avx2_expand_tables t{};
+    for (std::uint32_t bits = 0; bits < 256; ++bits) {
+        std::uint32_t next = 0;
+        for (std::uint32_t lane = 0; lane < 8; ++lane) {
+            const bool set = (bits >> lane) & 1u;
+            t.index[bits][lane] = set ? next++ : 0u;
+            t.lanes[bits][lane] = set ? 0xFFFFFFFFu : 0u;
+        }
+    }
+    return t;
+}
+inline constexpr avx2_expand_tables avx2_expand = make_avx2_expand_tables();
+}  // namespace detail
+
+// Table-driven expand: one load, one permute, one mask. The load reads 8 floats whatever
+// popcount(bits) is (a masked load costs 3x more on Zen 3), so it may read up to 28 bytes
+// past the last value: every values array carries 64 bytes of padding (see nm.hpp).
 inline vfloat<xsimd::fma3<xsimd::avx2>> expand_load(const float* src, std::uint32_t bits,
                                                     xsimd::fma3<xsimd::avx2>) noexcept {
-    const __m256i iota = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-    const __m256i count = _mm256_set1_epi32(__builtin_popcount(bits & 0xFFu));
-    const __m256 packed = _mm256_maskload_ps(src, _mm256_cmpgt_epi32(count, iota));
-    // Prefix popcounts: lane i holds popcount(bits & ((1 << i) - 1)).
-    const __m256i below = _mm256_sub_epi32(_mm256_sllv_epi32(_mm256_set1_epi32(1), iota), _mm256_set1_epi32(1));
-    const __m256i masked = _mm256_and_si256(_mm256_set1_epi32(static_cast<int>(bits)), below);
-    // popcount of a byte per lane via nibble lookup.
-    const __m256i nibble_counts = _mm256_setr_epi8(0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4, 0, 1, 1, 2, 1,
-                                                   2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4);
-    const __m256i low = _mm256_and_si256(masked, _mm256_set1_epi32(0xF));
-    const __m256i high = _mm256_srli_epi32(masked, 4);
-    const __m256i index = _mm256_add_epi32(_mm256_and_si256(_mm256_shuffle_epi8(nibble_counts, low), _mm256_set1_epi32(0xFF)),
-                                           _mm256_and_si256(_mm256_shuffle_epi8(nibble_counts, high), _mm256_set1_epi32(0xFF)));
-    const __m256 expanded = _mm256_permutevar8x32_ps(packed, index);
-    const __m256i selected = _mm256_and_si256(_mm256_set1_epi32(static_cast<int>(bits)),
-                                              _mm256_sllv_epi32(_mm256_set1_epi32(1), iota));
-    return _mm256_and_ps(expanded, _mm256_castsi256_ps(_mm256_cmpgt_epi32(selected, _mm256_setzero_si256())));
+    const __m256 spread = _mm256_permutevar8x32_ps(
+        _mm256_loadu_ps(src), _mm256_load_si256(reinterpret_cast<const __m256i*>(detail::avx2_expand.index[bits])));
+    return _mm256_and_ps(spread, _mm256_load_ps(reinterpret_cast<const float*>(detail::avx2_expand.lanes[bits])));
+}
+inline vfloat<xsimd::fma3<xsimd::avx2>> keep_lanes(vfloat<xsimd::fma3<xsimd::avx2>> x, std::uint32_t bits,
+                                                   xsimd::fma3<xsimd::avx2>) noexcept {
+    return _mm256_and_ps(x, _mm256_load_ps(reinterpret_cast<const float*>(detail::avx2_expand.lanes[bits])));
 }
 // AVX2 keeps the generic gather: vgatherdps is microcoded on the Zen cores we target, and
 // qemu 7.2 (our AVX2 test bed on AVX-512 hosts) faults on it inside these loops.
