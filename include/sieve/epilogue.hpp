@@ -16,7 +16,7 @@ namespace sieve {
 
 enum class activation : std::uint8_t {
     none,
-    relu,  // max(v, 0)
+    relu,  // v < 0 ? 0 : v (NaN stays NaN)
     gelu,  // v * Phi(v), the exact (erf) form; fast kernels approximate it closely
     silu,  // v * sigmoid(v)
 };

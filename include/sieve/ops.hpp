@@ -125,6 +125,10 @@ status gemm(const Weights& weights, matrix_view<const float> x, matrix_view<floa
                                  gemm_workspace_size(w.cols));
         if (detail::address(workspace.data) % storage_alignment != 0)
             return status::error(errc::bad_argument, "gemm: workspace is not 64-byte aligned");
+        const auto w0 = detail::address(workspace.data), w1 = detail::address(workspace.data + workspace.size);
+        if (detail::ranges_overlap(w0, w1, x0, x1) || detail::ranges_overlap(w0, w1, y0, y1) ||
+            detail::ranges_overlap(w0, w1, detail::address(ep.bias.data), detail::address(ep.bias.data + ep.bias.size)))
+            return status::error(errc::aliasing, "gemm: workspace overlaps X, Y or bias");
     } else if (x.rows != 0 && w.rows != 0 && thread_workspace(gemm_workspace_size(w.cols)) == nullptr) {
         return status::error(errc::out_of_memory, "gemm: cannot allocate %zu floats of workspace",
                              gemm_workspace_size(w.cols));

@@ -24,7 +24,7 @@ template <class A>
 vfloat<A> activate(vfloat<A> v, activation act) noexcept {
     switch (act) {
     case activation::none: return v;
-    case activation::relu: return xsimd::max(v, vfloat<A>(0.0f));
+    case activation::relu: return xsimd::select(v < vfloat<A>(0.0f), vfloat<A>(0.0f), v);  // NaN stays NaN
     case activation::gelu: return vfloat<A>(0.5f) * v * (vfloat<A>(1.0f) + xsimd::erf(v * vfloat<A>(0.70710678118654752f)));
     case activation::silu: return v / (vfloat<A>(1.0f) + xsimd::exp(-v));
     }
