@@ -44,6 +44,7 @@ const bsr_view<T, R, C>& view_of(const bsr_view<T, R, C>& w) noexcept { return w
 template <class View>
 status check_weights(const char* op, const View& w) noexcept {
     SIEVE_TRY(check_format_shape(op, w.rows, w.cols));
+    SIEVE_TRY(check_view_pointers(op, w));
 #if SIEVE_DEBUG_CHECKS
     status s = validate(w);
     if (!s.ok()) return status::error(s.code(), "%s: invalid weights: %s", op, s.message());
@@ -69,6 +70,7 @@ inline namespace SIEVE_DISPATCH_ABI {
 // Per-thread GEMM scratch, grown on demand and kept for later calls.
 inline float* thread_workspace(std::size_t floats) noexcept {
     thread_local aligned_buffer<float> buffer;
+    if (floats == 0) floats = 1;  // K = 0 still needs a non-null (if unused) scratch pointer
     if (buffer.size() < floats && !buffer.allocate(floats).ok()) return nullptr;
     return buffer.data();
 }
@@ -138,7 +140,8 @@ status gemm(const Weights& weights, matrix_view<const float> x, matrix_view<floa
     const bool ran = with_active_arch<view_type>([&](auto arch) {
         float* scratch = workspace.data;
         if (scratch == nullptr) scratch = thread_workspace(gemm_workspace_size(w.cols));
-        if (scratch != nullptr) kernels::gemm<decltype(arch)>(w, x, y, ep, scratch);
+        SIEVE_DEBUG_ASSERT(scratch != nullptr);  // allocated above, before any output is touched
+        kernels::gemm<decltype(arch)>(w, x, y, ep, scratch);
     });
     if (!ran) reference::gemm(w, x, y, ep);
     return {};

@@ -118,6 +118,8 @@ public:
     std::size_t cols() const noexcept { return cols_; }
     std::size_t nnz_blocks() const noexcept { return block_col_.size(); }
     std::size_t nnz() const noexcept { return values_.size(); }  // stored values, R*C per block
+    // Stored values per weight position. It counts the zeros the format stores (N:M fill,
+    // BSR block padding), so it can exceed the kept fraction, even 1 for tiny matrices.
     double density() const noexcept {
         return rows_ * cols_ == 0 ? 0.0 : static_cast<double>(nnz()) / static_cast<double>(rows_ * cols_);
     }
@@ -132,14 +134,27 @@ private:
     std::size_t rows_ = 0, cols_ = 0, row_blocks_ = 0, col_blocks_ = 0;
 };
 
+namespace detail {
+// Constant-time: block counts and the pointers a kernel will dereference.
+template <class T, std::size_t R, std::size_t C>
+status check_view_pointers(const char* op, const bsr_view<T, R, C>& v) noexcept {
+    if (v.row_blocks != (v.rows + R - 1) / R || v.col_blocks != (v.cols + C - 1) / C)
+        return status::error(errc::corrupt_data, "%s: bsr block counts disagree with the shape", op);
+    if (v.block_row_ptr == nullptr) return status::error(errc::null_pointer, "%s: bsr block_row_ptr is null", op);
+    if (v.nnz_blocks() != 0 && (v.block_col == nullptr || v.values == nullptr))
+        return status::error(errc::null_pointer, "%s: bsr indices or values are null", op);
+    if (v.width != index_width::u16 && v.width != index_width::u32)
+        return status::error(errc::corrupt_data, "%s: unknown bsr index width", op);
+    return {};
+}
+}  // namespace detail
+
 // Structural check, linear in the number of blocks.
 template <class T, std::size_t R, std::size_t C>
 status validate(const bsr_view<T, R, C>& v) noexcept {
     const char* op = "bsr view";
     SIEVE_TRY(detail::check_format_shape(op, v.rows, v.cols));
-    if (v.row_blocks != (v.rows + R - 1) / R || v.col_blocks != (v.cols + C - 1) / C)
-        return status::error(errc::corrupt_data, "%s: block counts disagree with the shape", op);
-    if (v.block_row_ptr == nullptr) return status::error(errc::null_pointer, "%s: block_row_ptr is null", op);
+    SIEVE_TRY(detail::check_view_pointers(op, v));
     if (v.block_row_ptr[0] != 0) return status::error(errc::corrupt_data, "%s: block_row_ptr[0] is not 0", op);
     if (v.width == index_width::u16 && v.col_blocks > (std::size_t{1} << 16))
         return status::error(errc::index_overflow, "%s: 16-bit indices cannot address %zu block columns", op,
@@ -147,8 +162,6 @@ status validate(const bsr_view<T, R, C>& v) noexcept {
     for (std::size_t bi = 0; bi < v.row_blocks; ++bi)
         if (v.block_row_ptr[bi + 1] < v.block_row_ptr[bi])
             return status::error(errc::corrupt_data, "%s: block_row_ptr decreases at block row %zu", op, bi);
-    if (v.nnz_blocks() != 0 && (v.block_col == nullptr || v.values == nullptr))
-        return status::error(errc::null_pointer, "%s: indices or values are null", op);
     for (std::size_t bi = 0; bi < v.row_blocks; ++bi)
         for (std::size_t i = v.block_row_ptr[bi]; i < v.block_row_ptr[bi + 1]; ++i) {
             const std::uint32_t bj = v.col_block(i);

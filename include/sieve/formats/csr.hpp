@@ -78,6 +78,8 @@ public:
     std::size_t rows() const noexcept { return rows_; }
     std::size_t cols() const noexcept { return cols_; }
     std::size_t nnz() const noexcept { return values_.size(); }
+    // Stored values per weight position. It counts the zeros the format stores (N:M fill,
+    // BSR block padding), so it can exceed the kept fraction, even 1 for tiny matrices.
     double density() const noexcept {
         return rows_ * cols_ == 0 ? 0.0 : static_cast<double>(nnz()) / static_cast<double>(rows_ * cols_);
     }
@@ -90,6 +92,19 @@ private:
     aligned_buffer<T> values_;
     std::size_t rows_ = 0, cols_ = 0;
 };
+
+namespace detail {
+// Constant-time: the pointers a kernel will dereference exist.
+template <class T>
+status check_view_pointers(const char* op, const csr_view<T>& v) noexcept {
+    if (v.row_ptr == nullptr) return status::error(errc::null_pointer, "%s: csr row_ptr is null", op);
+    if (v.nnz() != 0 && (v.col_index == nullptr || v.values == nullptr))
+        return status::error(errc::null_pointer, "%s: csr indices or values are null", op);
+    if (v.width != index_width::u16 && v.width != index_width::u32)
+        return status::error(errc::corrupt_data, "%s: unknown csr index width", op);
+    return {};
+}
+}  // namespace detail
 
 // Structural check, linear in nnz: row pointers start at 0 and never decrease, column
 // indices are below K and strictly increase within a row.

@@ -17,7 +17,7 @@ template <class T = float>
 struct dense_view {
     const T* values = nullptr;
     std::size_t rows = 0, cols = 0;
-    std::size_t ld = 0;  // elements between rows, multiple of 16
+    std::size_t ld = 0;  // elements between rows, >= cols (dense_matrix uses a multiple of 16)
     quant_scales scales{};
 
     const T* row(std::size_t r) const noexcept { return values + r * ld; }
@@ -70,6 +70,16 @@ private:
     aligned_buffer<T> values_;
     std::size_t rows_ = 0, cols_ = 0, ld_ = 0;
 };
+
+namespace detail {
+// Constant-time: the pointers a kernel will dereference exist.
+template <class T>
+status check_view_pointers(const char* op, const dense_view<T>& v) noexcept {
+    if (v.rows * v.cols != 0 && v.values == nullptr) return status::error(errc::null_pointer, "%s: dense values are null", op);
+    if (v.rows > 1 && v.ld < v.cols) return status::error(errc::bad_stride, "%s: dense ld %zu < %zu columns", op, v.ld, v.cols);
+    return {};
+}
+}  // namespace detail
 
 // Structural check of a view (views may come from outside sieve, e.g. a loaded blob).
 template <class T>

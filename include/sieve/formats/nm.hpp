@@ -18,6 +18,7 @@
 // at or past K hold zeros; kernels never read activations past K.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <type_traits>
@@ -105,7 +106,8 @@ public:
                 if (kept > n)
                     return status::error(errc::not_nm_sparse,
                                          "%s: row %zu, columns %zu..%zu keep %u weights; %u:%u allows %u",
-                                         op, r, c0, c0 + m - 1, kept, pattern.n, pattern.m, pattern.n);
+                                         op, r, c0, std::min(c0 + m, out.cols_) - 1, kept, pattern.n, pattern.m,
+                                         pattern.n);
                 // Fill to exactly N with explicit zeros at the lowest free positions, so every
                 // group has the same size and the values of group g start at g * N.
                 for (std::uint32_t j = 0; j < m && kept < n; ++j)
@@ -157,6 +159,8 @@ public:
     std::size_t cols() const noexcept { return cols_; }
     nm_pattern pattern() const noexcept { return pattern_; }
     std::size_t nnz() const noexcept { return values_.size(); }  // stored values, N per group
+    // Stored values per weight position. It counts the zeros the format stores (N:M fill,
+    // BSR block padding), so it can exceed the kept fraction, even 1 for tiny matrices.
     double density() const noexcept {
         return rows_ * cols_ == 0 ? 0.0 : static_cast<double>(nnz()) / static_cast<double>(rows_ * cols_);
     }
@@ -169,18 +173,28 @@ private:
     std::size_t rows_ = 0, cols_ = 0, groups_ = 0, values_ld_ = 0, meta_ld_ = 0;
 };
 
+namespace detail {
+// Constant-time: the pattern, strides and pointers a kernel relies on.
+template <class T>
+status check_view_pointers(const char* op, const nm_view<T>& v) noexcept {
+    SIEVE_TRY(check_nm_pattern(op, v.pattern));
+    const std::size_t m = v.pattern.m, n = v.pattern.n;
+    if (v.groups != (v.cols + m - 1) / m || v.values_ld < v.groups * n || v.meta_ld * 8 < v.groups * m)
+        return status::error(errc::corrupt_data, "%s: nm groups/strides disagree with %zu columns", op, v.cols);
+    if (v.rows * v.groups != 0 && (v.values == nullptr || v.meta == nullptr))
+        return status::error(errc::null_pointer, "%s: nm values or metadata are null", op);
+    return {};
+}
+}  // namespace detail
+
 // Structural check, linear in the metadata: the pattern is legal, strides agree with the
 // shape, and every group mask has exactly N bits set.
 template <class T>
 status validate(const nm_view<T>& v) noexcept {
     const char* op = "nm view";
-    SIEVE_TRY(check_nm_pattern(op, v.pattern));
     SIEVE_TRY(detail::check_format_shape(op, v.rows, v.cols));
-    const std::size_t m = v.pattern.m, n = v.pattern.n;
-    if (v.groups != (v.cols + m - 1) / m || v.values_ld < v.groups * n || v.meta_ld * 8 < v.groups * m)
-        return status::error(errc::corrupt_data, "%s: groups/strides disagree with %zu columns", op, v.cols);
-    if (v.rows * v.groups != 0 && (v.values == nullptr || v.meta == nullptr))
-        return status::error(errc::null_pointer, "%s: values or metadata are null", op);
+    SIEVE_TRY(detail::check_view_pointers(op, v));
+    const std::size_t n = v.pattern.n;
     for (std::size_t r = 0; r < v.rows; ++r)
         for (std::size_t g = 0; g < v.groups; ++g) {
             std::uint32_t bits = v.group_mask(r, g), count = 0;

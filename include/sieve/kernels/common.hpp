@@ -6,6 +6,7 @@
 // panel row k, whatever the format: the format only decides how (m, k, w) are enumerated.
 #pragma once
 
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 
@@ -25,8 +26,11 @@ vfloat<A> activate(vfloat<A> v, activation act) noexcept {
     switch (act) {
     case activation::none: return v;
     case activation::relu: return xsimd::select(v < vfloat<A>(0.0f), vfloat<A>(0.0f), v);  // NaN stays NaN
-    case activation::gelu: return vfloat<A>(0.5f) * v * (vfloat<A>(1.0f) + xsimd::erf(v * vfloat<A>(0.70710678118654752f)));
-    case activation::silu: return v / (vfloat<A>(1.0f) + xsimd::exp(-v));
+    case activation::gelu:  // both tend to 0 at -Inf, where the formulas give Inf * 0
+        return xsimd::select(v == vfloat<A>(-INFINITY), vfloat<A>(0.0f),
+                             vfloat<A>(0.5f) * v * (vfloat<A>(1.0f) + xsimd::erf(v * vfloat<A>(0.70710678118654752f))));
+    case activation::silu:
+        return xsimd::select(v == vfloat<A>(-INFINITY), vfloat<A>(0.0f), v / (vfloat<A>(1.0f) + xsimd::exp(-v)));
     }
     return v;
 }

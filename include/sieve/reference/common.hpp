@@ -19,8 +19,8 @@ inline double activate(activation act, double v) {
     switch (act) {
     case activation::none: return v;
     case activation::relu: return v < 0.0 ? 0.0 : v;  // NaN stays NaN
-    case activation::gelu: return 0.5 * v * (1.0 + std::erf(v / std::sqrt(2.0)));
-    case activation::silu: return v / (1.0 + std::exp(-v));
+    case activation::gelu: return v == -INFINITY ? 0.0 : 0.5 * v * (1.0 + std::erf(v / std::sqrt(2.0)));
+    case activation::silu: return v == -INFINITY ? 0.0 : v / (1.0 + std::exp(-v));  // the limits at -Inf
     }
     return v;
 }

@@ -1,0 +1,196 @@
+// One small traits type per weight format under test, so a check is written once, generic
+// over the format, and instantiated for every format (TEMPLATE_TEST_CASE with
+// SIEVE_TEST_FORMATS). Each traits type says how to pack an arbitrary dense source into the
+// format and decodes, from the packed view and the layout its header documents, which
+// positions the format stores (what the naive product multiplies).
+#pragma once
+
+#include <catch2/catch.hpp>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <limits>
+#include <sieve/sieve.hpp>
+#include <utility>
+#include <vector>
+
+#include "catch_sieve.hpp"
+#include "random.hpp"
+
+namespace sieve_test {
+
+// Unpacks any sieve matrix into a fresh test matrix (NaN-prefilled: unpack must write all).
+template <class Matrix>
+test_matrix unpack_to_test(const Matrix& a) {
+    test_matrix out(a.rows(), a.cols(), {}, std::numeric_limits<float>::quiet_NaN());
+    const sieve::status s = a.unpack(out.mutable_view());
+    INFO(s.message());
+    REQUIRE(s.ok());
+    return out;
+}
+
+// Positions a view stores, as a rows x cols byte mask.
+inline std::vector<std::uint8_t> stored_positions(const sieve::dense_view<float>& v) {
+    return std::vector<std::uint8_t>(v.rows * v.cols, 1);
+}
+
+inline std::vector<std::uint8_t> stored_positions(const sieve::csr_view<float>& v) {
+    std::vector<std::uint8_t> out(v.rows * v.cols, 0);
+    for (std::size_t r = 0; r < v.rows; ++r)
+        for (std::size_t i = v.row_ptr[r]; i < v.row_ptr[r + 1]; ++i)
+            out[r * v.cols + v.col(i)] = 1;
+    return out;
+}
+
+inline std::vector<std::uint8_t> stored_positions(const sieve::nm_view<float>& v) {
+    std::vector<std::uint8_t> out(v.rows * v.cols, 0);
+    for (std::size_t r = 0; r < v.rows; ++r)
+        for (std::size_t c = 0; c < v.cols; ++c)
+            out[r * v.cols + c] = (v.group_mask(r, c / v.pattern.m) >> (c % v.pattern.m)) & 1u;
+    return out;
+}
+
+template <std::size_t R, std::size_t C>
+std::vector<std::uint8_t> stored_positions(const sieve::bsr_view<float, R, C>& v) {
+    std::vector<std::uint8_t> out(v.rows * v.cols, 0);
+    for (std::size_t bi = 0; bi < v.row_blocks; ++bi)
+        for (std::size_t i = v.block_row_ptr[bi]; i < v.block_row_ptr[bi + 1]; ++i) {
+            const std::size_t bj = v.col_block(i);
+            for (std::size_t r = bi * R; r < v.rows && r < (bi + 1) * R; ++r)
+                for (std::size_t c = bj * C; c < v.cols && c < (bj + 1) * C; ++c)
+                    out[r * v.cols + c] = 1;
+        }
+    return out;
+}
+
+// Traits. `pack(w, prune)`: prune == false keeps the source as it is (nonzeros), except for
+// N:M, whose only way to take an arbitrary source is magnitude pruning; prune == true prunes
+// by magnitude to 50% (elements, N:M groups or blocks). `pack_with(w, how)` packs with any
+// selection. `tile_m` / `tile_k` are the kernel-relevant extents along M and K (vector width
+// for dense and CSR, the pattern or block otherwise), from which edge shapes are derived.
+// `sparsity_target` is false where the format fixes the sparsity itself (N:M).
+struct dense {
+    using matrix = sieve::dense_matrix<float>;
+    static constexpr std::size_t tile_m = 1, tile_k = 16;
+    static constexpr bool sparsity_target = true;
+    static sieve::result<matrix> pack_with(sieve::matrix_view<const float> w,
+                                           const sieve::selection& how) {
+        return matrix::pack(w, how);
+    }
+    static sieve::result<matrix> pack(sieve::matrix_view<const float> w, bool prune) {
+        return matrix::pack(
+            w, prune ? sieve::selection::magnitude(0.5) : sieve::selection::nonzeros());
+    }
+};
+
+struct csr {
+    using matrix = sieve::csr_matrix<float>;
+    static constexpr std::size_t tile_m = 1, tile_k = 16;
+    static constexpr bool sparsity_target = true;
+    static sieve::result<matrix> pack_with(sieve::matrix_view<const float> w,
+                                           const sieve::selection& how) {
+        return matrix::pack(w, how);
+    }
+    static sieve::result<matrix> pack(sieve::matrix_view<const float> w, bool prune) {
+        return matrix::pack(
+            w, prune ? sieve::selection::magnitude(0.5) : sieve::selection::nonzeros());
+    }
+};
+
+template <std::uint32_t N, std::uint32_t M>
+struct nm {
+    using matrix = sieve::nm_matrix<float>;
+    static constexpr std::size_t tile_m = 1, tile_k = M;
+    static constexpr bool sparsity_target = false;
+    static sieve::result<matrix> pack_with(sieve::matrix_view<const float> w,
+                                           const sieve::selection& how) {
+        return matrix::pack(w, {N, M}, how);
+    }
+    static sieve::result<matrix> pack(sieve::matrix_view<const float> w, bool /*prune*/) {
+        return matrix::pack(w, {N, M}, sieve::selection::magnitude());
+    }
+};
+
+template <std::size_t R, std::size_t C>
+struct bsr {
+    using matrix = sieve::bsr_matrix<float, R, C>;
+    static constexpr std::size_t tile_m = R, tile_k = C;
+    static constexpr bool sparsity_target = true;
+    static sieve::result<matrix> pack_with(sieve::matrix_view<const float> w,
+                                           const sieve::selection& how) {
+        return matrix::pack(w, how);
+    }
+    static sieve::result<matrix> pack(sieve::matrix_view<const float> w, bool prune) {
+        return matrix::pack(
+            w, prune ? sieve::selection::magnitude(0.5) : sieve::selection::nonzeros());
+    }
+};
+
+using nm_2_4 = nm<2, 4>;
+using nm_1_4 = nm<1, 4>;
+using nm_4_8 = nm<4, 8>;
+using bsr_1x4 = bsr<1, 4>;
+using bsr_1x8 = bsr<1, 8>;
+using bsr_1x16 = bsr<1, 16>;
+using bsr_4x1 = bsr<4, 1>;
+using bsr_8x1 = bsr<8, 1>;
+using bsr_16x1 = bsr<16, 1>;
+using bsr_4x4 = bsr<4, 4>;
+
+// Every format the operations are tested on, for TEMPLATE_TEST_CASE after
+// `using namespace sieve_test;`. Catch appends the type's name to the test name
+// ("... - bsr_4x4"), so `ctest -R bsr` or `sieve_tests "*nm_2_4*"` selects a format.
+#define SIEVE_TEST_FORMATS                                                                      \
+    dense, csr, nm_2_4, nm_1_4, nm_4_8, bsr_1x4, bsr_1x8, bsr_1x16, bsr_4x1, bsr_8x1, bsr_16x1, \
+        bsr_4x4
+#define SIEVE_TEST_BSR_SHAPES bsr_1x4, bsr_1x8, bsr_1x16, bsr_4x1, bsr_8x1, bsr_16x1, bsr_4x4
+// One format of each family, for checks that do not depend on the format's details (the
+// argument checks of gemv / gemm are shared, but each family reaches them through its view).
+#define SIEVE_TEST_FORMAT_FAMILIES dense, csr, nm_2_4, bsr_4x4
+
+// A packed weight matrix with what the checks need beside it: its dense (unpacked) form and
+// the positions it stores.
+template <class F>
+struct packed_weights {
+    typename F::matrix matrix;
+    test_matrix dense;
+    std::vector<std::uint8_t> stored;
+};
+
+template <class F>
+packed_weights<F> pack_weights(const test_matrix& source, bool prune) {
+    auto packed = F::pack(source.view(), prune);
+    INFO(packed.message());
+    REQUIRE(packed.ok());
+    packed_weights<F> out;
+    out.matrix = std::move(*packed);
+    out.dense = unpack_to_test(out.matrix);
+    out.stored = stored_positions(out.matrix.view());
+    return out;
+}
+
+// Shapes for format tests: single elements, one row, sizes below, at and above the vector
+// width (16) and the block sides (4, 8, 16), and a few odd larger ones.
+inline const std::vector<std::pair<std::size_t, std::size_t>>& format_shapes() {
+    static const std::vector<std::pair<std::size_t, std::size_t>> shapes = {
+        {1, 1},  {1, 17}, {2, 3},   {3, 16},   {4, 4},   {5, 15},
+        {7, 33}, {8, 8},  {16, 64}, {17, 100}, {33, 65},
+    };
+    return shapes;
+}
+
+// Unpacking `a` gives `expected` back bit for bit.
+template <class Matrix>
+void require_unpacks_to(const Matrix& a, const test_matrix& expected) {
+    const test_matrix got = unpack_to_test(a);
+    REQUIRE(got.rows() == expected.rows());
+    REQUIRE(got.cols() == expected.cols());
+    for (std::size_t r = 0; r < got.rows(); ++r)
+        for (std::size_t c = 0; c < got.cols(); ++c) {
+            if (std::memcmp(&got(r, c), &expected(r, c), sizeof(float)) != 0)
+                FAIL("unpack differs at (" << r << ", " << c << "): got " << got(r, c) << ", want "
+                                           << expected(r, c));
+        }
+}
+
+}  // namespace sieve_test
