@@ -17,7 +17,7 @@
 namespace sieve {
 
 struct cpu_features {
-    bool sse42 = false, avx2 = false, fma = false, avx512f = false, avx512cd = false,
+    bool sse42 = false, popcnt = false, avx2 = false, fma = false, avx512f = false, avx512cd = false,
          avx512dq = false, avx512bw = false, avx512vl = false, avx512vnni = false,
          avx512vbmi2 = false, os_ymm = false, os_zmm = false, neon = false;
 };
@@ -38,6 +38,7 @@ inline cpu_features probe_cpu() noexcept {
     unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
     if (!__get_cpuid(1, &eax, &ebx, &ecx, &edx)) return f;
     f.sse42 = (ecx >> 20) & 1u;
+    f.popcnt = (ecx >> 23) & 1u;  // every x86 unit is built with -mpopcnt
     f.fma = (ecx >> 12) & 1u;
     const bool osxsave = (ecx >> 27) & 1u, avx = (ecx >> 28) & 1u;
     if (osxsave) {
@@ -75,9 +76,9 @@ inline bool cpu_supports(isa level) noexcept {
     const cpu_features& f = cpu();
     switch (level) {
     case isa::scalar: return true;
-    case isa::sse: return f.sse42;
-    case isa::avx2: return f.avx2 && f.fma;
-    case isa::avx512: return f.avx512f && f.avx512cd && f.avx512dq && f.avx512bw;
+    case isa::sse: return f.sse42 && f.popcnt;
+    case isa::avx2: return f.avx2 && f.fma && f.popcnt;
+    case isa::avx512: return f.avx512f && f.avx512cd && f.avx512dq && f.avx512bw && f.popcnt;
     case isa::neon: return f.neon;
     }
     return false;

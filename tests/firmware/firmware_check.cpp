@@ -1,0 +1,134 @@
+// Firmware check: sieve's headers compile and work the way an edge build uses them, with
+// -fno-exceptions -fno-rtti and warnings as errors, kernels chosen statically by the
+// compiler flags. Built and run by ctest as `firmware_no_exceptions_no_rtti`; exit code 0
+// means every check passed.
+#include <sieve/sieve.hpp>
+
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <utility>
+
+#if SIEVE_HAS_EXCEPTIONS
+#error "firmware_check must be compiled with -fno-exceptions"
+#endif
+#if defined(__GXX_RTTI) || defined(__cpp_rtti)
+#error "firmware_check must be compiled with -fno-rtti"
+#endif
+
+namespace {
+
+int failures = 0;
+
+void expect(bool ok, const char* what) {
+    if (!ok) {
+        std::fprintf(stderr, "firmware_check: FAILED: %s\n", what);
+        ++failures;
+    }
+}
+
+// A caller-side API in the style firmware writes: status out, no exceptions.
+sieve::status scale_rows(sieve::matrix_view<float> m, sieve::span<const float> factors) {
+    if (m.data == nullptr) return sieve::status::error(sieve::errc::null_pointer, "matrix is null");
+    if (factors.size != m.rows)
+        return sieve::status::error(sieve::errc::shape_mismatch, "%zu factors for %zu rows",
+                                    factors.size, m.rows);
+    for (std::size_t r = 0; r < m.rows; ++r)
+        for (std::size_t c = 0; c < m.cols; ++c) m(r, c) *= factors[r];
+    return {};
+}
+
+sieve::status scale_twice(sieve::matrix_view<float> m, sieve::span<const float> factors) {
+    SIEVE_TRY(scale_rows(m, factors));
+    SIEVE_TRY(scale_rows(m, factors));
+    return {};
+}
+
+void check_status() {
+    sieve::status ok;
+    expect(ok.ok() && ok.code() == sieve::errc::ok, "default status is ok");
+    sieve::status bad = sieve::status::error(sieve::errc::shape_mismatch, "x has %d elements", 17);
+    expect(!bad.ok(), "error status is not ok");
+    expect(bad.code() == sieve::errc::shape_mismatch, "error keeps its code");
+    expect(std::strcmp(bad.message(), "x has 17 elements") == 0, "error formats its message");
+    expect(std::strcmp(sieve::to_string(bad.code()), "shape mismatch") == 0, "errc names");
+}
+
+void check_buffer_and_views() {
+    // A 3 x 5 matrix stored with a leading dimension of 8.
+    sieve::aligned_buffer<float> storage;
+    expect(storage.allocate(3 * 8).ok(), "allocate 24 floats");
+    expect(storage.size() == 24 && storage.bytes() == 24 * sizeof(float), "buffer size");
+    expect(reinterpret_cast<std::uintptr_t>(storage.data()) % sieve::storage_alignment == 0,
+           "buffer is 64-byte aligned");
+    bool zero = true;
+    for (std::size_t i = 0; i < storage.size(); ++i) zero = zero && storage[i] == 0.0f;
+    expect(zero, "buffer is zero-initialised");
+
+    sieve::matrix_view<float> m(storage.data(), 3, 5, 8);
+    for (std::size_t r = 0; r < m.rows; ++r)
+        for (std::size_t c = 0; c < m.cols; ++c) m(r, c) = 1.0f;
+    const float factors[3] = {1.0f, 2.0f, 3.0f};
+    expect(scale_twice(m, sieve::span<const float>(factors, 3)).ok(), "SIEVE_TRY passes success on");
+    expect(m(2, 4) == 9.0f && m(1, 0) == 4.0f, "strided view writes the right elements");
+    expect(storage[5] == 0.0f && storage[8 + 7] == 0.0f, "padding columns untouched");
+
+    sieve::status s = scale_twice(m, sieve::span<const float>(factors, 2));
+    expect(s.code() == sieve::errc::shape_mismatch, "SIEVE_TRY returns the first error");
+
+    sieve::matrix_view<const float> cm = m;  // view<T> -> view<const T>
+    expect(cm.row(1) == storage.data() + 8 && !cm.empty(), "const view shares the storage");
+
+    sieve::aligned_buffer<float> moved(std::move(storage));
+    expect(moved.size() == 24 && storage.size() == 0 && storage.data() == nullptr,
+           "move transfers ownership");
+
+    sieve::aligned_buffer<double> huge;
+    expect(huge.allocate(~std::size_t{0}).code() == sieve::errc::size_overflow,
+           "oversized allocation is a status, not a crash");
+}
+
+}  // namespace
+
+// The edge-build flow: weights packed at start-up, then every call runs with a
+// caller-owned GEMM workspace, so the hot path never touches the heap.
+void check_pack_and_run() {
+    constexpr std::size_t M = 6, K = 12, N = 3;
+    float w[M * K], x[N * K], y[N * M], reference[N * M];
+    for (std::size_t i = 0; i < M * K; ++i) w[i] = static_cast<float>(static_cast<int>(i * 7 % 11) - 5);
+    for (std::size_t i = 0; i < N * K; ++i) x[i] = static_cast<float>(static_cast<int>(i % 5) - 2) * 0.5f;
+    auto packed = sieve::nm_matrix<>::pack(sieve::matrix_view<const float>(w, M, K), {2, 4},
+                                           sieve::selection::magnitude());
+    expect(packed.ok(), "2:4 pack by magnitude");
+    if (!packed.ok()) return;
+    auto refused = sieve::nm_matrix<>::pack(sieve::matrix_view<const float>(w, M, K), {2, 4});
+    expect(!refused.ok() && refused.error().code() == sieve::errc::not_nm_sparse, "dense rows refused as 2:4");
+
+    sieve::aligned_buffer<float> workspace;
+    expect(workspace.allocate(sieve::gemm_workspace_size(K)).ok(), "workspace at start-up");
+    const sieve::status s = sieve::gemm(*packed, sieve::matrix_view<const float>(x, N, K),
+                                        sieve::matrix_view<float>(y, N, M), {},
+                                        sieve::span<float>(workspace.data(), workspace.size()));
+    expect(s.ok(), "gemm with a caller workspace");
+    sieve::reference::gemm(packed->view(), sieve::matrix_view<const float>(x, N, K),
+                           sieve::matrix_view<float>(reference, N, M), {});
+    bool same = true;
+    for (std::size_t i = 0; i < N * M; ++i) same = same && std::fabs(y[i] - reference[i]) <= 1e-4f;
+    expect(same, "gemm matches the scalar reference");
+    expect(!sieve::gemv(*packed, sieve::span<const float>(x, K - 1), sieve::span<float>(y, M)).ok(),
+           "gemv refuses a short x");
+}
+
+int main() {
+    check_status();
+    check_buffer_and_views();
+    check_pack_and_run();
+    if (failures != 0) {
+        std::fprintf(stderr, "firmware_check: %d check(s) failed\n", failures);
+        return 1;
+    }
+    std::printf("firmware_check: ok (sieve %d.%d.%d, no exceptions, no RTTI)\n",
+                SIEVE_VERSION_MAJOR, SIEVE_VERSION_MINOR, SIEVE_VERSION_PATCH);
+    return 0;
+}
