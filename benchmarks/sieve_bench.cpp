@@ -381,8 +381,9 @@ int main(int argc, char** argv) {
     }
     // The headline: decode-sized GEMV and a 32-token GEMM of one LLM projection.
     static std::string filter =
-        "--benchmark_filter=^(bandwidth/read|gemv/(dense|openblas|onednn|nm2:4|csr|bsr1x16|bsr4x4|eigen-csr)/fp32/"
-        "11008x4096/s(0|50|90|95)|gemm/(dense|openblas|onednn|nm2:4|csr|bsr4x4|bsr16x1)/fp32/11008x4096/s(0|50|90)/n32)(/real_time)?$";
+        "--benchmark_filter=^(bandwidth/read|gemv/(dense|openblas|onednn|nm2:4|nm4:8|csr|bsr1x16|bsr4x4|bsr16x1|eigen-csr)/"
+        "fp32/11008x4096/s(0|50|90|95)|gemm/(dense|openblas|onednn|nm2:4|csr|bsr1x16|bsr4x4|bsr16x1)/fp32/11008x4096/"
+        "s(0|50|90)/n32)(/real_time)?$";
     static std::string repetitions = "--benchmark_repetitions=3";
     static std::string aggregates = "--benchmark_report_aggregates_only=true";
     static std::string min_time = "--benchmark_min_time=0.3";

@@ -49,11 +49,11 @@ function(sieve_add_runtime_dispatch target)
         elseif(isa STREQUAL "avx512")
             set(arch "xsimd::avx512bw")
             set(flags -mavx512f -mavx512cd -mavx512dq -mavx512bw -mfma -mpopcnt)
-            # GCC 12's own AVX-512 intrinsics trip -Wmaybe-uninitialized once inlined
+            # GCC 12's own AVX-512 intrinsics trip -W(maybe-)uninitialized once inlined
             # (`__m512 __Y = __Y;` in _mm512_undefined_ps; GCC bug 105593), which breaks
             # -Werror builds. The same kernels keep the warning in the other ISA units.
             if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU" AND CMAKE_CXX_COMPILER_VERSION VERSION_LESS 13)
-                list(APPEND flags -Wno-maybe-uninitialized)
+                list(APPEND flags -Wno-maybe-uninitialized -Wno-uninitialized)
             endif()
         elseif(isa STREQUAL "neon")
             set(arch "xsimd::neon64")

@@ -72,6 +72,54 @@ float reduce_add(vfloat<A> v) noexcept {
     return xsimd::hadd(v);
 }
 
+namespace detail {
+// 4-lane expand tables shared by SSE (pshufb) and NEON (tbl): for each 4-bit lane mask, the
+// byte shuffle that moves packed value j into the j-th set lane, and the lane mask. Unset
+// lanes get control 0x80, which both instructions turn into zero bytes.
+struct expand4_tables {
+    alignas(16) std::uint8_t shuffle[16][16];
+    alignas(16) std::uint32_t lanes[16][4];
+};
+constexpr expand4_tables make_expand4_tables() {
+    expand4_tables t{};
+    for (std::uint32_t bits = 0; bits < 16; ++bits) {
+        std::uint32_t next = 0;
+        for (std::uint32_t lane = 0; lane < 4; ++lane) {
+            const bool set = (bits >> lane) & 1u;
+            for (std::uint32_t b = 0; b < 4; ++b)
+                t.shuffle[bits][4 * lane + b] = set ? static_cast<std::uint8_t>(4 * next + b) : 0x80u;
+            t.lanes[bits][lane] = set ? 0xFFFFFFFFu : 0u;
+            next += set;
+        }
+    }
+    return t;
+}
+inline constexpr expand4_tables expand4 = make_expand4_tables();
+}  // namespace detail
+
+#if XSIMD_WITH_SSE4_2 && !XSIMD_WITH_AVX
+// One load (up to 12 bytes past the last value: the arrays are padded), one pshufb.
+inline vfloat<xsimd::sse4_2> expand_load(const float* src, std::uint32_t bits, xsimd::sse4_2) noexcept {
+    const __m128i packed = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src));
+    return _mm_castsi128_ps(
+        _mm_shuffle_epi8(packed, _mm_load_si128(reinterpret_cast<const __m128i*>(detail::expand4.shuffle[bits]))));
+}
+inline vfloat<xsimd::sse4_2> keep_lanes(vfloat<xsimd::sse4_2> x, std::uint32_t bits, xsimd::sse4_2) noexcept {
+    return _mm_and_ps(x, _mm_load_ps(reinterpret_cast<const float*>(detail::expand4.lanes[bits])));
+}
+#endif
+
+#if XSIMD_WITH_NEON64
+// One load (up to 12 bytes past the last value: the arrays are padded), one tbl.
+inline vfloat<xsimd::neon64> expand_load(const float* src, std::uint32_t bits, xsimd::neon64) noexcept {
+    const uint8x16_t packed = vreinterpretq_u8_f32(vld1q_f32(src));
+    return vreinterpretq_f32_u8(vqtbl1q_u8(packed, vld1q_u8(detail::expand4.shuffle[bits])));
+}
+inline vfloat<xsimd::neon64> keep_lanes(vfloat<xsimd::neon64> x, std::uint32_t bits, xsimd::neon64) noexcept {
+    return vreinterpretq_f32_u32(vandq_u32(vreinterpretq_u32_f32(x), vld1q_u32(detail::expand4.lanes[bits])));
+}
+#endif
+
 #if XSIMD_WITH_AVX512BW
 inline vfloat<xsimd::avx512bw> keep_lanes(vfloat<xsimd::avx512bw> x, std::uint32_t bits,
                                           xsimd::avx512bw) noexcept {
@@ -89,7 +137,7 @@ inline vfloat<xsimd::avx512bw> gather(const float* x, const std::uint32_t* index
 }
 #endif
 
-#if XSIMD_WITH_FMA3_AVX2
+#if XSIMD_WITH_FMA3_AVX2 && !XSIMD_WITH_AVX512F  // one definition per unit: the widest arch it builds
 namespace detail {
 // For each 8-bit lane mask: the permute that expands packed values into the set lanes, and
 // the all-ones/zero lane mask itself. 16 KiB of constant data, shared by every AVX2 kernel.
