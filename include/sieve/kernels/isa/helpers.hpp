@@ -73,28 +73,44 @@ float reduce_add(vfloat<A> v) noexcept {
 }
 
 namespace detail {
-// 4-lane expand tables shared by SSE (pshufb) and NEON (tbl): for each 4-bit lane mask, the
-// byte shuffle that moves packed value j into the j-th set lane, and the lane mask. Unset
-// lanes get control 0x80, which both instructions turn into zero bytes.
-struct expand4_tables {
-    alignas(16) std::uint8_t shuffle[16][16];
-    alignas(16) std::uint32_t lanes[16][4];
+// For every L-bit lane mask: the rank of each set lane among the set lanes (which packed
+// value it receives; 0 for unset lanes) and the all-ones/zero lane mask. The expand tables
+// of every ISA are built from this one description.
+template <std::size_t L>
+struct lane_tables {
+    alignas(32) std::uint32_t rank[1u << L][L];
+    alignas(32) std::uint32_t lanes[1u << L][L];
 };
-constexpr expand4_tables make_expand4_tables() {
-    expand4_tables t{};
-    for (std::uint32_t bits = 0; bits < 16; ++bits) {
+template <std::size_t L>
+constexpr lane_tables<L> make_lane_tables() {
+    lane_tables<L> t{};
+    for (std::uint32_t bits = 0; bits < (1u << L); ++bits) {
         std::uint32_t next = 0;
-        for (std::uint32_t lane = 0; lane < 4; ++lane) {
+        for (std::uint32_t lane = 0; lane < L; ++lane) {
             const bool set = (bits >> lane) & 1u;
-            for (std::uint32_t b = 0; b < 4; ++b)
-                t.shuffle[bits][4 * lane + b] = set ? static_cast<std::uint8_t>(4 * next + b) : 0x80u;
+            t.rank[bits][lane] = set ? next++ : 0u;
             t.lanes[bits][lane] = set ? 0xFFFFFFFFu : 0u;
-            next += set;
         }
     }
     return t;
 }
-inline constexpr expand4_tables expand4 = make_expand4_tables();
+inline constexpr lane_tables<4> lanes4 = make_lane_tables<4>();
+
+// 4-lane byte shuffles shared by SSE (pshufb) and NEON (tbl): set lane i takes the bytes of
+// packed value rank(i); unset lanes get control 0x80, which both instructions turn into 0.
+struct byte_shuffles4 {
+    alignas(16) std::uint8_t control[16][16];
+};
+constexpr byte_shuffles4 make_byte_shuffles4() {
+    byte_shuffles4 t{};
+    for (std::uint32_t bits = 0; bits < 16; ++bits)
+        for (std::uint32_t lane = 0; lane < 4; ++lane)
+            for (std::uint32_t b = 0; b < 4; ++b)
+                t.control[bits][4 * lane + b] =
+                    lanes4.lanes[bits][lane] ? static_cast<std::uint8_t>(4 * lanes4.rank[bits][lane] + b) : 0x80u;
+    return t;
+}
+inline constexpr byte_shuffles4 shuffles4 = make_byte_shuffles4();
 }  // namespace detail
 
 #if XSIMD_WITH_SSE4_2 && !XSIMD_WITH_AVX
@@ -102,10 +118,10 @@ inline constexpr expand4_tables expand4 = make_expand4_tables();
 inline vfloat<xsimd::sse4_2> expand_load(const float* src, std::uint32_t bits, xsimd::sse4_2) noexcept {
     const __m128i packed = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src));
     return _mm_castsi128_ps(
-        _mm_shuffle_epi8(packed, _mm_load_si128(reinterpret_cast<const __m128i*>(detail::expand4.shuffle[bits]))));
+        _mm_shuffle_epi8(packed, _mm_load_si128(reinterpret_cast<const __m128i*>(detail::shuffles4.control[bits]))));
 }
 inline vfloat<xsimd::sse4_2> keep_lanes(vfloat<xsimd::sse4_2> x, std::uint32_t bits, xsimd::sse4_2) noexcept {
-    return _mm_and_ps(x, _mm_load_ps(reinterpret_cast<const float*>(detail::expand4.lanes[bits])));
+    return _mm_and_ps(x, _mm_load_ps(reinterpret_cast<const float*>(detail::lanes4.lanes[bits])));
 }
 #endif
 
@@ -113,10 +129,10 @@ inline vfloat<xsimd::sse4_2> keep_lanes(vfloat<xsimd::sse4_2> x, std::uint32_t b
 // One load (up to 12 bytes past the last value: the arrays are padded), one tbl.
 inline vfloat<xsimd::neon64> expand_load(const float* src, std::uint32_t bits, xsimd::neon64) noexcept {
     const uint8x16_t packed = vreinterpretq_u8_f32(vld1q_f32(src));
-    return vreinterpretq_f32_u8(vqtbl1q_u8(packed, vld1q_u8(detail::expand4.shuffle[bits])));
+    return vreinterpretq_f32_u8(vqtbl1q_u8(packed, vld1q_u8(detail::shuffles4.control[bits])));
 }
 inline vfloat<xsimd::neon64> keep_lanes(vfloat<xsimd::neon64> x, std::uint32_t bits, xsimd::neon64) noexcept {
-    return vreinterpretq_f32_u32(vandq_u32(vreinterpretq_u32_f32(x), vld1q_u32(detail::expand4.lanes[bits])));
+    return vreinterpretq_f32_u32(vandq_u32(vreinterpretq_u32_f32(x), vld1q_u32(detail::lanes4.lanes[bits])));
 }
 #endif
 
@@ -139,25 +155,8 @@ inline vfloat<xsimd::avx512bw> gather(const float* x, const std::uint32_t* index
 
 #if XSIMD_WITH_FMA3_AVX2 && !XSIMD_WITH_AVX512F  // one definition per unit: the widest arch it builds
 namespace detail {
-// For each 8-bit lane mask: the permute that expands packed values into the set lanes, and
-// the all-ones/zero lane mask itself. 16 KiB of constant data, shared by every AVX2 kernel.
-struct avx2_expand_tables {
-    alignas(32) std::uint32_t index[256][8];
-    alignas(32) std::uint32_t lanes[256][8];
-};
-constexpr avx2_expand_tables make_avx2_expand_tables() {
-    avx2_expand_tables t{};
-    for (std::uint32_t bits = 0; bits < 256; ++bits) {
-        std::uint32_t next = 0;
-        for (std::uint32_t lane = 0; lane < 8; ++lane) {
-            const bool set = (bits >> lane) & 1u;
-            t.index[bits][lane] = set ? next++ : 0u;
-            t.lanes[bits][lane] = set ? 0xFFFFFFFFu : 0u;
-        }
-    }
-    return t;
-}
-inline constexpr avx2_expand_tables avx2_expand = make_avx2_expand_tables();
+// The rank doubles as the vpermps index. 16 KiB of constant data.
+inline constexpr lane_tables<8> lanes8 = make_lane_tables<8>();
 }  // namespace detail
 
 // Table-driven expand: one load, one permute, one mask. The load reads 8 floats whatever
@@ -166,12 +165,12 @@ inline constexpr avx2_expand_tables avx2_expand = make_avx2_expand_tables();
 inline vfloat<xsimd::fma3<xsimd::avx2>> expand_load(const float* src, std::uint32_t bits,
                                                     xsimd::fma3<xsimd::avx2>) noexcept {
     const __m256 spread = _mm256_permutevar8x32_ps(
-        _mm256_loadu_ps(src), _mm256_load_si256(reinterpret_cast<const __m256i*>(detail::avx2_expand.index[bits])));
-    return _mm256_and_ps(spread, _mm256_load_ps(reinterpret_cast<const float*>(detail::avx2_expand.lanes[bits])));
+        _mm256_loadu_ps(src), _mm256_load_si256(reinterpret_cast<const __m256i*>(detail::lanes8.rank[bits])));
+    return _mm256_and_ps(spread, _mm256_load_ps(reinterpret_cast<const float*>(detail::lanes8.lanes[bits])));
 }
 inline vfloat<xsimd::fma3<xsimd::avx2>> keep_lanes(vfloat<xsimd::fma3<xsimd::avx2>> x, std::uint32_t bits,
                                                    xsimd::fma3<xsimd::avx2>) noexcept {
-    return _mm256_and_ps(x, _mm256_load_ps(reinterpret_cast<const float*>(detail::avx2_expand.lanes[bits])));
+    return _mm256_and_ps(x, _mm256_load_ps(reinterpret_cast<const float*>(detail::lanes8.lanes[bits])));
 }
 // AVX2 keeps the generic gather: vgatherdps is microcoded on the Zen cores we target, and
 // qemu 7.2 (our AVX2 test bed on AVX-512 hosts) faults on it inside these loops.
