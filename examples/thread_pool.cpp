@@ -3,9 +3,6 @@
 // minimal one with a parallel_for(n, fn(i))); the adapter is the five lines in
 // `as_sieve_executor`. The same layer then runs serially, on the engine's pool and on
 // sieve's own std::thread pool, and the three results are bitwise identical.
-#include <sieve/parallel/thread_pool.hpp>
-#include <sieve/sieve.hpp>
-
 #include <atomic>
 #include <condition_variable>
 #include <cstdio>
@@ -13,6 +10,8 @@
 #include <functional>
 #include <mutex>
 #include <random>
+#include <sieve/parallel/thread_pool.hpp>
+#include <sieve/sieve.hpp>
 #include <thread>
 #include <vector>
 
@@ -71,7 +70,8 @@ sieve::executor as_sieve_executor(engine_pool& pool) {
     exec.context = &pool;
     exec.concurrency = pool.size();
     exec.run = [](void* p, std::size_t tasks, sieve::task_fn fn, void* arg) {
-        static_cast<engine_pool*>(p)->parallel_for(tasks, [=](std::size_t i) { fn(arg, i, i + 1); });
+        static_cast<engine_pool*>(p)->parallel_for(tasks,
+                                                   [=](std::size_t i) { fn(arg, i, i + 1); });
     };
     return exec;
 }
@@ -104,7 +104,8 @@ int main() {
         y[i].assign(out_features, 0.0f);
         Y[i].assign(tokens * out_features, 0.0f);
         sieve::status s = sieve::gemv(*packed, x0, y[i], {}, executors[i]);
-        if (s.ok()) s = sieve::gemm(*packed, X, {Y[i].data(), tokens, out_features}, {}, executors[i]);
+        if (s.ok())
+            s = sieve::gemm(*packed, X, {Y[i].data(), tokens, out_features}, {}, executors[i]);
         if (!s.ok()) {
             std::fprintf(stderr, "run failed: %s\n", s.message());
             return 1;
@@ -116,9 +117,11 @@ int main() {
             std::fprintf(stderr, "executor %d gave different bits\n", i);
             return 1;
         }
-    std::printf("2:4 layer %zux%zu, %zu tokens on %s: serial, engine pool (%zu threads) and sieve::thread_pool "
-                "(%zu) agree bit for bit\n",
-                out_features, in_features, tokens, sieve::to_string(sieve::active_isa()), engine.size(),
-                own.concurrency());
+    std::printf(
+        "2:4 layer %zux%zu, %zu tokens on %s: serial, engine pool (%zu threads) and "
+        "sieve::thread_pool "
+        "(%zu) agree bit for bit\n",
+        out_features, in_features, tokens, sieve::to_string(sieve::active_isa()), engine.size(),
+        own.concurrency());
     return 0;
 }

@@ -155,29 +155,33 @@ operands make_operands(rng& r) {
 template <class F>
 void check_fp32_activations(const packed_weights<F>& w, const operands& o) {
     SECTION("gemv") {
-        require_same_for_every_executor(o.before_v, [&](sieve::matrix_view<float> y, const sieve::executor* e) {
-            return e ? sieve::gemv(w.matrix, o.x.span(), as_span(y), o.ep, *e)
-                     : sieve::gemv(w.matrix, o.x.span(), as_span(y), o.ep);
-        });
+        require_same_for_every_executor(
+            o.before_v, [&](sieve::matrix_view<float> y, const sieve::executor* e) {
+                return e ? sieve::gemv(w.matrix, o.x.span(), as_span(y), o.ep, *e)
+                         : sieve::gemv(w.matrix, o.x.span(), as_span(y), o.ep);
+            });
     }
     SECTION("gemm") {
-        require_same_for_every_executor(o.before_m, [&](sieve::matrix_view<float> y, const sieve::executor* e) {
-            return e ? sieve::gemm(w.matrix.view(), o.xs.view(), y, o.ep, *e)
-                     : sieve::gemm(w.matrix.view(), o.xs.view(), y, o.ep);
-        });
+        require_same_for_every_executor(
+            o.before_m, [&](sieve::matrix_view<float> y, const sieve::executor* e) {
+                return e ? sieve::gemm(w.matrix.view(), o.xs.view(), y, o.ep, *e)
+                         : sieve::gemm(w.matrix.view(), o.xs.view(), y, o.ep);
+            });
     }
     SECTION("gemm, few tokens") {
-        require_same_for_every_executor(o.before_few, [&](sieve::matrix_view<float> y, const sieve::executor* e) {
-            return e ? sieve::gemm(w.matrix, o.xs_few.view(), y, o.ep, *e)
-                     : sieve::gemm(w.matrix, o.xs_few.view(), y, o.ep);
-        });
+        require_same_for_every_executor(
+            o.before_few, [&](sieve::matrix_view<float> y, const sieve::executor* e) {
+                return e ? sieve::gemm(w.matrix, o.xs_few.view(), y, o.ep, *e)
+                         : sieve::gemm(w.matrix, o.xs_few.view(), y, o.ep);
+            });
     }
 }
 
 }  // namespace
 
-TEMPLATE_TEST_CASE("gemv and gemm give bitwise identical results for every executor and thread count",
-                   "[parallel]", SIEVE_TEST_FORMATS) {
+TEMPLATE_TEST_CASE(
+    "gemv and gemm give bitwise identical results for every executor and thread count",
+    "[parallel]", SIEVE_TEST_FORMATS) {
     SIEVE_ON_EACH_ISA();
     const std::uint32_t seed = 2024;
     CAPTURE(seed);
@@ -187,8 +191,9 @@ TEMPLATE_TEST_CASE("gemv and gemm give bitwise identical results for every execu
     check_fp32_activations(w, o);
 }
 
-TEMPLATE_TEST_CASE("int8 gemv, gemm and w8a8 give bitwise identical results for every executor and thread count",
-                   "[parallel][int8]", SIEVE_TEST_INT8_FORMATS) {
+TEMPLATE_TEST_CASE(
+    "int8 gemv, gemm and w8a8 give bitwise identical results for every executor and thread count",
+    "[parallel][int8]", SIEVE_TEST_INT8_FORMATS) {
     SIEVE_ON_EACH_ISA();
     const std::uint32_t seed = 2025;
     CAPTURE(seed);
@@ -197,22 +202,25 @@ TEMPLATE_TEST_CASE("int8 gemv, gemm and w8a8 give bitwise identical results for 
     const operands o = make_operands(r);
     check_fp32_activations(w, o);
     SECTION("gemv_w8a8") {
-        require_same_for_every_executor(o.before_v, [&](sieve::matrix_view<float> y, const sieve::executor* e) {
-            return e ? sieve::gemv_w8a8(w.matrix, o.x.span(), as_span(y), o.ep, *e)
-                     : sieve::gemv_w8a8(w.matrix, o.x.span(), as_span(y), o.ep);
-        });
+        require_same_for_every_executor(
+            o.before_v, [&](sieve::matrix_view<float> y, const sieve::executor* e) {
+                return e ? sieve::gemv_w8a8(w.matrix, o.x.span(), as_span(y), o.ep, *e)
+                         : sieve::gemv_w8a8(w.matrix, o.x.span(), as_span(y), o.ep);
+            });
     }
     SECTION("gemm_w8a8") {
-        require_same_for_every_executor(o.before_m, [&](sieve::matrix_view<float> y, const sieve::executor* e) {
-            return e ? sieve::gemm_w8a8(w.matrix, o.xs.view(), y, o.ep, *e)
-                     : sieve::gemm_w8a8(w.matrix, o.xs.view(), y, o.ep);
-        });
+        require_same_for_every_executor(
+            o.before_m, [&](sieve::matrix_view<float> y, const sieve::executor* e) {
+                return e ? sieve::gemm_w8a8(w.matrix, o.xs.view(), y, o.ep, *e)
+                         : sieve::gemm_w8a8(w.matrix, o.xs.view(), y, o.ep);
+            });
     }
     SECTION("gemm_w8a8, few tokens") {
-        require_same_for_every_executor(o.before_few, [&](sieve::matrix_view<float> y, const sieve::executor* e) {
-            return e ? sieve::gemm_w8a8(w.matrix.view(), o.xs_few.view(), y, o.ep, *e)
-                     : sieve::gemm_w8a8(w.matrix.view(), o.xs_few.view(), y, o.ep);
-        });
+        require_same_for_every_executor(
+            o.before_few, [&](sieve::matrix_view<float> y, const sieve::executor* e) {
+                return e ? sieve::gemm_w8a8(w.matrix.view(), o.xs_few.view(), y, o.ep, *e)
+                         : sieve::gemm_w8a8(w.matrix.view(), o.xs_few.view(), y, o.ep);
+            });
     }
 }
 
@@ -229,15 +237,16 @@ TEST_CASE("a caller's workspace is sliced into one part per task", "[parallel][w
     CHECK(need == 4 * sieve::gemm_workspace_size(test_k));
     test_matrix workspace(1, need);  // 64-byte aligned
     test_matrix y = copy_with_layout(o.before_m, {});
-    require_ok(sieve::gemm_w8a8(w.matrix, o.xs.view(), y.mutable_view(), o.ep, exec, workspace.mutable_span()));
+    require_ok(sieve::gemm_w8a8(w.matrix, o.xs.view(), y.mutable_view(), o.ep, exec,
+                                workspace.mutable_span()));
     CHECK(bitwise_equal(y, expected));
     CHECK(workspace.layout_intact());
 
     SECTION("one task's worth is refused before anything is written") {
         test_matrix small(1, sieve::gemm_workspace_size(test_k));
         test_matrix untouched = copy_with_layout(o.before_m, {});
-        const sieve::status s = sieve::gemm_w8a8(w.matrix, o.xs.view(), untouched.mutable_view(), o.ep, exec,
-                                                 small.mutable_span());
+        const sieve::status s = sieve::gemm_w8a8(w.matrix, o.xs.view(), untouched.mutable_view(),
+                                                 o.ep, exec, small.mutable_span());
         require_error(s, sieve::errc::shape_mismatch, {"workspace"});
         CHECK(bitwise_equal(untouched, o.before_m));
     }
@@ -246,7 +255,8 @@ TEST_CASE("a caller's workspace is sliced into one part per task", "[parallel][w
         test_matrix v_expected = copy_with_layout(o.before_v, {});
         require_ok(sieve::gemv_w8a8(w.matrix, o.x.span(), v_expected.mutable_span(), o.ep));
         test_matrix v = copy_with_layout(o.before_v, {});
-        require_ok(sieve::gemv_w8a8(w.matrix, o.x.span(), v.mutable_span(), o.ep, exec, v_workspace.mutable_span()));
+        require_ok(sieve::gemv_w8a8(w.matrix, o.x.span(), v.mutable_span(), o.ep, exec,
+                                    v_workspace.mutable_span()));
         CHECK(bitwise_equal(v, v_expected));
     }
 }
@@ -275,9 +285,13 @@ TEST_CASE("many threads calling at once on shared weights and one pool get the s
             const sieve::executor exec = i % 4 == 3 ? sieve::serial_executor() : shared;
             test_matrix y(1, test_m), ym(test_n, test_m);
             for (std::size_t round = 0; round < rounds; ++round) {
-                if (!sieve::gemv(csr_w.matrix, {&xs[i](i, 0), test_k}, y.mutable_span(), {}, exec).ok()) ++failures;
-                if (!sieve::gemm_w8a8(nm_w.matrix, xs[i].view(), ym.mutable_view(), {}, exec).ok()) ++failures;
-                if (!bitwise_equal(y, expected_v[i]) || !bitwise_equal(ym, expected_m[i])) ++mismatches;
+                if (!sieve::gemv(csr_w.matrix, {&xs[i](i, 0), test_k}, y.mutable_span(), {}, exec)
+                         .ok())
+                    ++failures;
+                if (!sieve::gemm_w8a8(nm_w.matrix, xs[i].view(), ym.mutable_view(), {}, exec).ok())
+                    ++failures;
+                if (!bitwise_equal(y, expected_v[i]) || !bitwise_equal(ym, expected_m[i]))
+                    ++mismatches;
             }
         });
     for (auto& t : threads) t.join();
@@ -301,14 +315,18 @@ TEST_CASE("a thread pool runs every task once, from many callers and from inside
             if (i % 100 == 0) {  // nested: a task that calls the pool it runs on
                 std::atomic<int> inner{0};
                 self->pool->parallel_for(
-                    7, [](void* a, std::size_t b, std::size_t e) { *static_cast<std::atomic<int>*>(a) += int(e - b); },
+                    7,
+                    [](void* a, std::size_t b, std::size_t e) {
+                        *static_cast<std::atomic<int>*>(a) += int(e - b);
+                    },
                     &inner);
                 if (inner != 7) ++(*self->hits)[i];  // flags the error as a double hit
             }
         }
     };
     std::vector<std::thread> callers;
-    for (int i = 0; i < 4; ++i) callers.emplace_back([&] { local.parallel_for(hits.size(), run, &c); });
+    for (int i = 0; i < 4; ++i)
+        callers.emplace_back([&] { local.parallel_for(hits.size(), run, &c); });
     for (auto& t : callers) t.join();
     std::size_t wrong = 0;
     for (auto& h : hits) wrong += h != 4;
@@ -316,8 +334,12 @@ TEST_CASE("a thread pool runs every task once, from many callers and from inside
     sieve::thread_pool single(1);
     CHECK(single.concurrency() == 1);
     std::atomic<int> count{0};
-    single.parallel_for(5, [](void* a, std::size_t b, std::size_t e) { *static_cast<std::atomic<int>*>(a) += int(e - b); },
-                        &count);
+    single.parallel_for(
+        5,
+        [](void* a, std::size_t b, std::size_t e) {
+            *static_cast<std::atomic<int>*>(a) += int(e - b);
+        },
+        &count);
     CHECK(count == 5);
 }
 
@@ -369,7 +391,8 @@ TEST_CASE("small problems stay on one task, large ones use every thread", "[para
 
     // A large CSR view (only row_ptr is read to plan): 4096 rows of 1000 nonzeros.
     std::vector<std::uint32_t> row_ptr(4097);
-    for (std::size_t i = 0; i < row_ptr.size(); ++i) row_ptr[i] = static_cast<std::uint32_t>(i * 1000);
+    for (std::size_t i = 0; i < row_ptr.size(); ++i)
+        row_ptr[i] = static_cast<std::uint32_t>(i * 1000);
     sieve::csr_view<float> big;
     big.rows = 4096;
     big.cols = 4096;

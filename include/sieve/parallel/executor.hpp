@@ -53,13 +53,17 @@ struct executor {
     std::size_t min_task_bytes = 0, min_task_macs = 0;
 
     // The most tasks sieve will cut one call into.
-    std::size_t max_tasks() const noexcept { return run == nullptr || concurrency == 0 ? 1 : concurrency; }
+    std::size_t max_tasks() const noexcept {
+        return run == nullptr || concurrency == 0 ? 1 : concurrency;
+    }
 
     // Runs fn over tasks 0 .. tasks: inline when there is one task or no pool.
     void parallel_for(std::size_t tasks, task_fn fn, void* arg) const {
         if (tasks == 0) return;
-        if (run == nullptr || tasks == 1) fn(arg, 0, tasks);
-        else run(context, tasks, fn, arg);
+        if (run == nullptr || tasks == 1)
+            fn(arg, 0, tasks);
+        else
+            run(context, tasks, fn, arg);
     }
 };
 

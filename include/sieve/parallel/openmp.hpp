@@ -22,10 +22,12 @@ inline executor openmp_executor(int threads = 0) noexcept {
     e.concurrency = static_cast<std::size_t>(threads > 0 ? threads : omp_get_max_threads());
     e.run = [](void*, std::size_t tasks, task_fn fn, void* arg) {
         const long count = static_cast<long>(tasks);
-        const int team = tasks < static_cast<std::size_t>(omp_get_max_threads()) ? static_cast<int>(tasks)
-                                                                                  : omp_get_max_threads();
+        const int team = tasks < static_cast<std::size_t>(omp_get_max_threads())
+                             ? static_cast<int>(tasks)
+                             : omp_get_max_threads();
 #pragma omp parallel for schedule(dynamic, 1) num_threads(team)
-        for (long t = 0; t < count; ++t) fn(arg, static_cast<std::size_t>(t), static_cast<std::size_t>(t) + 1);
+        for (long t = 0; t < count; ++t)
+            fn(arg, static_cast<std::size_t>(t), static_cast<std::size_t>(t) + 1);
     };
     return e;
 }

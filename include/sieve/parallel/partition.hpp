@@ -20,10 +20,11 @@
 // tiles of 32 (whole activation panels on every arch: fp32 panels are 8..32 tokens, W8A8
 // panels 4..16), then rows: cutting tokens keeps each task's panel packing its own.
 //
-// Grain (the executor may override both): a GEMV task streams at least gemv_task_bytes of weights (64 KiB, ~2-3 us from
-// DRAM on one core, about the cost of waking a pool thread), a GEMM task does at least
-// gemm_task_macs multiply-adds (~10-20 us on one core): below that the call stays on one
-// thread. No cut is stored: each task finds its own range in O(log rows).
+// Grain (an executor may override both): a GEMV task streams at least gemv_task_bytes of
+// weights (64 KiB, ~2-3 us from DRAM on one core, about the cost of waking a pool thread), a
+// GEMM task does at least gemm_task_macs multiply-adds (~10-20 us on one core): below that
+// the call stays on one thread. No cut is stored: each task finds its own range in
+// O(log rows).
 #pragma once
 
 #include <cstddef>
@@ -63,13 +64,21 @@ quant_scales scales_from(const quant_scales& s, std::size_t m0) noexcept {
 inline constexpr std::size_t uniform_unit_rows = 16;
 
 template <class T>
-std::size_t unit_rows(const dense_view<T>&) noexcept { return uniform_unit_rows; }
+std::size_t unit_rows(const dense_view<T>&) noexcept {
+    return uniform_unit_rows;
+}
 template <class T>
-std::size_t unit_rows(const nm_view<T>&) noexcept { return uniform_unit_rows; }
+std::size_t unit_rows(const nm_view<T>&) noexcept {
+    return uniform_unit_rows;
+}
 template <class T>
-std::size_t unit_rows(const csr_view<T>&) noexcept { return 1; }
+std::size_t unit_rows(const csr_view<T>&) noexcept {
+    return 1;
+}
 template <class T, std::size_t R, std::size_t C>
-std::size_t unit_rows(const bsr_view<T, R, C>&) noexcept { return R; }
+std::size_t unit_rows(const bsr_view<T, R, C>&) noexcept {
+    return R;
+}
 
 template <class View>
 std::size_t units_of(const View& w) noexcept {
@@ -78,9 +87,13 @@ std::size_t units_of(const View& w) noexcept {
 }
 
 template <class T>
-std::uint64_t cost_before(const dense_view<T>&, std::size_t u) noexcept { return u; }
+std::uint64_t cost_before(const dense_view<T>&, std::size_t u) noexcept {
+    return u;
+}
 template <class T>
-std::uint64_t cost_before(const nm_view<T>&, std::size_t u) noexcept { return u; }
+std::uint64_t cost_before(const nm_view<T>&, std::size_t u) noexcept {
+    return u;
+}
 template <class T>
 std::uint64_t cost_before(const csr_view<T>& w, std::size_t u) noexcept {
     return std::uint64_t{w.row_ptr[u]} - w.row_ptr[0] + u;
@@ -96,7 +109,8 @@ std::size_t weight_bytes(const dense_view<T>& w) noexcept {
 }
 template <class T>
 std::size_t weight_bytes(const csr_view<T>& w) noexcept {
-    return w.nnz() * (sizeof(T) + static_cast<std::size_t>(w.width)) + w.rows * 4 + scale_bytes<T>(w.scales, w.rows);
+    return w.nnz() * (sizeof(T) + static_cast<std::size_t>(w.width)) + w.rows * 4 +
+           scale_bytes<T>(w.scales, w.rows);
 }
 template <class T>
 std::size_t weight_bytes(const nm_view<T>& w) noexcept {
@@ -109,13 +123,21 @@ std::size_t weight_bytes(const bsr_view<T, R, C>& w) noexcept {
 }
 
 template <class T>
-std::size_t stored_weights(const dense_view<T>& w) noexcept { return w.rows * w.cols; }
+std::size_t stored_weights(const dense_view<T>& w) noexcept {
+    return w.rows * w.cols;
+}
 template <class T>
-std::size_t stored_weights(const csr_view<T>& w) noexcept { return w.nnz(); }
+std::size_t stored_weights(const csr_view<T>& w) noexcept {
+    return w.nnz();
+}
 template <class T>
-std::size_t stored_weights(const nm_view<T>& w) noexcept { return w.rows * w.groups * w.pattern.n; }
+std::size_t stored_weights(const nm_view<T>& w) noexcept {
+    return w.rows * w.groups * w.pattern.n;
+}
 template <class T, std::size_t R, std::size_t C>
-std::size_t stored_weights(const bsr_view<T, R, C>& w) noexcept { return w.nnz_blocks() * R * C; }
+std::size_t stored_weights(const bsr_view<T, R, C>& w) noexcept {
+    return w.nnz_blocks() * R * C;
+}
 
 template <class T>
 dense_view<T> slice_units(const dense_view<T>& w, std::size_t m0, std::size_t m1) noexcept {
@@ -167,8 +189,10 @@ std::size_t cut(const View& w, std::size_t part, std::size_t parts) noexcept {
     std::size_t lo = 0, hi = units;  // the smallest u in [0, units] with cost_before(u) >= target
     while (lo < hi) {
         const std::size_t mid = lo + (hi - lo) / 2;
-        if (cost_before(w, mid) >= target) hi = mid;
-        else lo = mid + 1;
+        if (cost_before(w, mid) >= target)
+            hi = mid;
+        else
+            lo = mid + 1;
     }
     return lo;
 }

@@ -55,7 +55,8 @@ public:
             static_cast<thread_pool*>(self)->parallel_for(tasks, fn, arg);
         };
         e.context = this;
-        e.concurrency = max_threads == 0 || max_threads > concurrency() ? concurrency() : max_threads;
+        e.concurrency =
+            max_threads == 0 || max_threads > concurrency() ? concurrency() : max_threads;
         return e;
     }
     operator executor() noexcept { return as_executor(); }  // NOLINT: a pool is an executor
@@ -88,8 +89,10 @@ private:
     };
 
     void push(job* j) noexcept {
-        if (tail_ == nullptr) head_ = j;
-        else tail_->next = j;
+        if (tail_ == nullptr)
+            head_ = j;
+        else
+            tail_->next = j;
         tail_ = j;
     }
     void remove(job* j) noexcept {
