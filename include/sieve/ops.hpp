@@ -19,6 +19,7 @@
 // nothing is written. Past the checks the kernels cannot fail.
 #pragma once
 
+#include <atomic>
 #include <cmath>
 #include <cstdint>
 #include <initializer_list>
@@ -36,6 +37,8 @@
 #include "formats/nm.hpp"
 #include "quant/quantize.hpp"
 #include "dispatch/dispatch.hpp"
+#include "parallel/executor.hpp"
+#include "parallel/partition.hpp"
 #include "reference/kernels.hpp"
 
 namespace sieve {
@@ -157,82 +160,246 @@ inline result<float*> workspace_for(const char* op, span<float> workspace, std::
     return workspace.data;
 }
 
+// Floats of workspace a call with this executor may need: one part per task.
+inline std::size_t gemm_workspace_size(std::size_t k, const executor& exec) noexcept {
+    return gemm_workspace_size(k) * exec.max_tasks();
+}
+inline std::size_t gemv_workspace_size(std::size_t k, const executor& exec) noexcept {
+    return gemv_workspace_size(k) * exec.max_tasks();
+}
+
+// What runs the tasks of one call (beside ABI-dependent code, hence not sieve::detail).
+namespace task_detail {
+using namespace ::sieve::detail;
+
+// The epilogue of output rows [m0, m1): the bias slice (bias indices follow the sub-view).
+inline epilogue rows_of(const epilogue& ep, std::size_t m0, std::size_t m1) noexcept {
+    epilogue out = ep;
+    if (ep.bias.size != 0) out.bias = span<const float>(ep.bias.data + m0, m1 - m0);
+    return out;
+}
+
+// Runs kernel(sub_view, m0, m1, task) over the GEMV tasks: one task runs the whole view on
+// the calling thread (the serial path, unchanged), more run rows [m0, m1) each.
+template <class View, class Kernel>
+void for_each_row_task(const executor& exec, const View& w, std::size_t tasks, Kernel&& kernel) {
+    if (tasks == 1) {
+        kernel(w, std::size_t{0}, w.rows, std::size_t{0});
+        return;
+    }
+    auto body = [&](std::size_t t) {
+        const row_range r = part_rows(w, t, tasks);
+        if (r.m0 < r.m1) kernel(slice_units(w, r.m0, r.m1), r.m0, r.m1, t);
+    };
+    run_tasks(exec, tasks, body);
+}
+
+// Runs kernel(sub_view, X_tile, Y_tile, m0, m1, task) over the GEMM tiles.
+template <class View, class Kernel>
+void for_each_tile_task(const executor& exec, const View& w, const gemm_plan& plan, matrix_view<const float> x,
+                        matrix_view<float> y, Kernel&& kernel) {
+    if (plan.tasks() == 1) {
+        kernel(w, x, y, std::size_t{0}, w.rows, std::size_t{0});
+        return;
+    }
+    auto body = [&](std::size_t t) {
+        const row_range n = plan.tokens(t / plan.row_parts, x.rows);
+        const row_range m = part_rows(w, t % plan.row_parts, plan.row_parts);
+        if (n.m0 == n.m1 || m.m0 == m.m1) return;
+        const matrix_view<const float> x_tile(x.row(n.m0), n.m1 - n.m0, x.cols, x.ld);
+        const matrix_view<float> y_tile(y.row(n.m0) + m.m0, n.m1 - n.m0, m.m1 - m.m0, y.ld);
+        kernel(slice_units(w, m.m0, m.m1), x_tile, y_tile, m.m0, m.m1, t);
+    };
+    run_tasks(exec, plan.tasks(), body);
+}
+
+// Per-task scratch of `floats`: part `task` of the caller's workspace (or, for a single
+// task, the calling thread's, both taken before any task ran), else the running thread's
+// own buffer; null (and `failed` set) when that cannot be allocated.
+struct task_scratch {
+    float* shared = nullptr;
+    std::size_t floats = 0;
+    std::atomic<bool> failed{false};
+
+    float* get(std::size_t task) noexcept {
+        if (shared != nullptr) return shared + task * floats;
+        float* own = thread_workspace(floats);
+        if (own == nullptr) failed.store(true, std::memory_order_relaxed);
+        return own;
+    }
+    status report(const char* op) const noexcept {
+        if (!failed.load(std::memory_order_relaxed)) return {};
+        return status::error(errc::out_of_memory,
+                             "%s: cannot allocate %zu floats of workspace on a worker thread (the rows of "
+                             "other tasks may have been written)",
+                             op, floats);
+    }
+};
+
+}  // namespace task_detail
+
+// ---- the entry points: each has a form without an executor (serial, on the calling thread)
+// and one with (parallel/executor.hpp). Results are bitwise identical either way. ----------
+
 template <class Weights>
-status gemv(const Weights& weights, span<const float> x, span<float> y, const epilogue& ep = {}) noexcept {
+status gemv(const Weights& weights, span<const float> x, span<float> y, const epilogue& ep,
+            const executor& exec) noexcept {
     const auto& w = detail::view_of(weights);
     SIEVE_TRY(detail::check_gemv("gemv", w, x, y, ep));
     using view_type = std::decay_t<decltype(w)>;
-    const bool ran = with_active_arch<view_type>(
-        [&](auto arch) { kernels::gemv<decltype(arch)>(w, x.data, y.data, ep); });
-    if (!ran) reference::gemv(w, x.data, y.data, ep);
+    const std::size_t tasks = detail::gemv_tasks(w, exec);
+    const bool ran = with_active_arch<view_type>([&](auto arch) {
+        task_detail::for_each_row_task(exec, w, tasks, [&](const view_type& sub, std::size_t m0, std::size_t m1, std::size_t) {
+            kernels::gemv<decltype(arch)>(sub, x.data, y.data + m0, task_detail::rows_of(ep, m0, m1));
+        });
+    });
+    if (!ran)
+        task_detail::for_each_row_task(exec, w, tasks, [&](const view_type& sub, std::size_t m0, std::size_t m1, std::size_t) {
+            reference::gemv(sub, x.data, y.data + m0, task_detail::rows_of(ep, m0, m1));
+        });
     return {};
 }
 
-// The GEMM checks, then its scratch: the caller's workspace or this thread's own.
-template <class View>
-result<float*> gemm_scratch(const char* op, const View& w, matrix_view<const float> x, matrix_view<float> y,
-                            const epilogue& ep, span<float> workspace) noexcept {
-    SIEVE_TRY(detail::check_gemm(op, w, x, y, ep));
-    std::uintptr_t y0, y1, x0, x1;
-    detail::byte_range(y, y0, y1);
-    detail::byte_range(x, x0, x1);
-    return workspace_for(op, workspace, gemm_workspace_size(w.cols),
-                         {{x0, x1}, {y0, y1}, {detail::address(ep.bias.data), detail::address(ep.bias.data + ep.bias.size)}});
+template <class Weights>
+status gemv(const Weights& weights, span<const float> x, span<float> y, const epilogue& ep = {}) noexcept {
+    return gemv(weights, x, y, ep, executor{});
 }
 
-// `workspace`, when given, must hold gemm_workspace_size(K) floats and be 64-byte aligned;
-// without it each thread keeps one growing scratch buffer (the only allocation sieve makes
-// outside packing; firmware builds pass their own).
+// `workspace`, when given, must hold gemm_workspace_size(K) floats (gemm_workspace_size(K,
+// exec) with an executor: one part per task) and be 64-byte aligned; without it each thread
+// that runs a task keeps one growing scratch buffer (the only allocation sieve makes outside
+// packing; firmware builds pass their own).
 template <class Weights>
-status gemm(const Weights& weights, matrix_view<const float> x, matrix_view<float> y,
-            const epilogue& ep = {}, span<float> workspace = {}) noexcept {
+status gemm(const Weights& weights, matrix_view<const float> x, matrix_view<float> y, const epilogue& ep,
+            const executor& exec, span<float> workspace = {}) noexcept {
+    const char* op = "gemm";
     const auto& w = detail::view_of(weights);
-    auto buffer = gemm_scratch("gemm", w, x, y, ep, workspace);
-    if (!buffer.ok()) return buffer.error();
+    SIEVE_TRY(detail::check_gemm(op, w, x, y, ep));
+    const detail::gemm_plan plan = detail::plan_gemm(w, x.rows, exec);
+    task_detail::task_scratch scratch;
+    scratch.floats = gemm_workspace_size(w.cols);
+    if (plan.tasks() == 1 || workspace.data != nullptr) {
+        std::uintptr_t y0, y1, x0, x1;
+        detail::byte_range(y, y0, y1);
+        detail::byte_range(x, x0, x1);
+        auto buffer = workspace_for(op, workspace, scratch.floats * plan.tasks(),
+                                    {{x0, x1}, {y0, y1}, {detail::address(ep.bias.data), detail::address(ep.bias.data + ep.bias.size)}});
+        if (!buffer.ok()) return buffer.error();
+        scratch.shared = *buffer;
+    }
     if (x.rows == 0 || w.rows == 0) return {};
     using view_type = std::decay_t<decltype(w)>;
-    const bool ran = with_active_arch<view_type>(
-        [&](auto arch) { kernels::gemm<decltype(arch)>(w, x, y, ep, *buffer); });
-    if (!ran) reference::gemm(w, x, y, ep);
-    return {};
+    const bool ran = with_active_arch<view_type>([&](auto arch) {
+        task_detail::for_each_tile_task(exec, w, plan, x, y,
+                                   [&](const view_type& sub, matrix_view<const float> xt, matrix_view<float> yt,
+                                       std::size_t m0, std::size_t m1, std::size_t t) {
+                                       float* ws = scratch.get(t);
+                                       if (ws != nullptr)
+                                           kernels::gemm<decltype(arch)>(sub, xt, yt, task_detail::rows_of(ep, m0, m1), ws);
+                                   });
+    });
+    if (!ran)
+        task_detail::for_each_tile_task(exec, w, plan, x, y,
+                                   [&](const view_type& sub, matrix_view<const float> xt, matrix_view<float> yt,
+                                       std::size_t m0, std::size_t m1, std::size_t) {
+                                       reference::gemm(sub, xt, yt, task_detail::rows_of(ep, m0, m1));
+                                   });
+    return scratch.report(op);
+}
+
+template <class Weights>
+status gemm(const Weights& weights, matrix_view<const float> x, matrix_view<float> y, const epilogue& ep = {},
+            span<float> workspace = {}) noexcept {
+    return gemm(weights, x, y, ep, executor{}, workspace);
 }
 
 // W8A8 GEMV (int8 weights only; see the top of this file). `workspace`, when given, holds
-// gemv_workspace_size(K) floats, 64-byte aligned.
+// gemv_workspace_size(K) floats (gemv_workspace_size(K, exec) with an executor), 64-byte
+// aligned. Each task quantizes the token itself (the same bits every time).
 template <class Weights>
-status gemv_w8a8(const Weights& weights, span<const float> x, span<float> y, const epilogue& ep = {},
-                 span<float> workspace = {}) noexcept {
+status gemv_w8a8(const Weights& weights, span<const float> x, span<float> y, const epilogue& ep,
+                 const executor& exec, span<float> workspace = {}) noexcept {
     const char* op = "gemv_w8a8";
     const auto& w = detail::view_of(weights);
     using view_type = std::decay_t<decltype(w)>;
     static_assert(detail::holds_int8<view_type>(), "gemv_w8a8 takes int8 weights (sieve::quantize)");
     SIEVE_TRY(detail::check_gemv(op, w, x, y, ep));
-    auto buffer = workspace_for(op, workspace, gemv_workspace_size(w.cols),
-                                  {{detail::address(x.data), detail::address(x.data + x.size)},
-                                   {detail::address(y.data), detail::address(y.data + y.size)},
-                                   {detail::address(ep.bias.data), detail::address(ep.bias.data + ep.bias.size)}});
-    if (!buffer.ok()) return buffer.error();
+    const std::size_t tasks = detail::gemv_tasks(w, exec);
+    task_detail::task_scratch scratch;
+    scratch.floats = gemv_workspace_size(w.cols);
+    if (tasks == 1 || workspace.data != nullptr) {
+        auto buffer = workspace_for(op, workspace, scratch.floats * tasks,
+                                    {{detail::address(x.data), detail::address(x.data + x.size)},
+                                     {detail::address(y.data), detail::address(y.data + y.size)},
+                                     {detail::address(ep.bias.data), detail::address(ep.bias.data + ep.bias.size)}});
+        if (!buffer.ok()) return buffer.error();
+        scratch.shared = *buffer;
+    }
     const bool ran = with_active_arch<view_type>([&](auto arch) {
-        kernels::gemv_w8a8<decltype(arch)>(w, x.data, y.data, ep, reinterpret_cast<std::int8_t*>(*buffer));
+        task_detail::for_each_row_task(exec, w, tasks, [&](const view_type& sub, std::size_t m0, std::size_t m1, std::size_t t) {
+            float* ws = scratch.get(t);
+            if (ws != nullptr)
+                kernels::gemv_w8a8<decltype(arch)>(sub, x.data, y.data + m0, task_detail::rows_of(ep, m0, m1),
+                                                   reinterpret_cast<std::int8_t*>(ws));
+        });
     });
-    if (!ran) reference::gemv_w8a8(w, x.data, y.data, ep);
-    return {};
+    if (!ran)
+        task_detail::for_each_row_task(exec, w, tasks, [&](const view_type& sub, std::size_t m0, std::size_t m1, std::size_t) {
+            reference::gemv_w8a8(sub, x.data, y.data + m0, task_detail::rows_of(ep, m0, m1));
+        });
+    return scratch.report(op);
+}
+
+template <class Weights>
+status gemv_w8a8(const Weights& weights, span<const float> x, span<float> y, const epilogue& ep = {},
+                 span<float> workspace = {}) noexcept {
+    return gemv_w8a8(weights, x, y, ep, executor{}, workspace);
 }
 
 // W8A8 GEMM (int8 weights only; see the top of this file). `workspace` as for gemm().
 template <class Weights>
-status gemm_w8a8(const Weights& weights, matrix_view<const float> x, matrix_view<float> y,
-                 const epilogue& ep = {}, span<float> workspace = {}) noexcept {
+status gemm_w8a8(const Weights& weights, matrix_view<const float> x, matrix_view<float> y, const epilogue& ep,
+                 const executor& exec, span<float> workspace = {}) noexcept {
+    const char* op = "gemm_w8a8";
     const auto& w = detail::view_of(weights);
     using view_type = std::decay_t<decltype(w)>;
     static_assert(detail::holds_int8<view_type>(), "gemm_w8a8 takes int8 weights (sieve::quantize)");
-    auto buffer = gemm_scratch("gemm_w8a8", w, x, y, ep, workspace);
-    if (!buffer.ok()) return buffer.error();
+    SIEVE_TRY(detail::check_gemm(op, w, x, y, ep));
+    const detail::gemm_plan plan = detail::plan_gemm(w, x.rows, exec);
+    task_detail::task_scratch scratch;
+    scratch.floats = gemm_workspace_size(w.cols);
+    if (plan.tasks() == 1 || workspace.data != nullptr) {
+        std::uintptr_t y0, y1, x0, x1;
+        detail::byte_range(y, y0, y1);
+        detail::byte_range(x, x0, x1);
+        auto buffer = workspace_for(op, workspace, scratch.floats * plan.tasks(),
+                                    {{x0, x1}, {y0, y1}, {detail::address(ep.bias.data), detail::address(ep.bias.data + ep.bias.size)}});
+        if (!buffer.ok()) return buffer.error();
+        scratch.shared = *buffer;
+    }
     if (x.rows == 0 || w.rows == 0) return {};
-    const bool ran = with_active_arch<view_type>(
-        [&](auto arch) { kernels::gemm_w8a8<decltype(arch)>(w, x, y, ep, *buffer); });
-    if (!ran) reference::gemm_w8a8(w, x, y, ep);
-    return {};
+    const bool ran = with_active_arch<view_type>([&](auto arch) {
+        task_detail::for_each_tile_task(exec, w, plan, x, y,
+                                   [&](const view_type& sub, matrix_view<const float> xt, matrix_view<float> yt,
+                                       std::size_t m0, std::size_t m1, std::size_t t) {
+                                       float* ws = scratch.get(t);
+                                       if (ws != nullptr)
+                                           kernels::gemm_w8a8<decltype(arch)>(sub, xt, yt, task_detail::rows_of(ep, m0, m1), ws);
+                                   });
+    });
+    if (!ran)
+        task_detail::for_each_tile_task(exec, w, plan, x, y,
+                                   [&](const view_type& sub, matrix_view<const float> xt, matrix_view<float> yt,
+                                       std::size_t m0, std::size_t m1, std::size_t) {
+                                       reference::gemm_w8a8(sub, xt, yt, task_detail::rows_of(ep, m0, m1));
+                                   });
+    return scratch.report(op);
+}
+
+template <class Weights>
+status gemm_w8a8(const Weights& weights, matrix_view<const float> x, matrix_view<float> y, const epilogue& ep = {},
+                 span<float> workspace = {}) noexcept {
+    return gemm_w8a8(weights, x, y, ep, executor{}, workspace);
 }
 
 }  // namespace SIEVE_DISPATCH_ABI

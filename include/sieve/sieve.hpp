@@ -4,6 +4,8 @@
 //   run many:     sieve::gemv(*w, x, y);   sieve::gemm(*w, X, Y, {bias, 1, 0, sieve::activation::silu});
 //   int8:         auto w8 = sieve::quantize(*w, sieve::quant_config::per_group(64));
 //                 sieve::gemv(*w8, x, y);  sieve::gemv_w8a8(*w8, x, y);
+//   threads:      sieve::gemv(*w, x, y, ep, executor);   (parallel/executor.hpp; an optional
+//                 std::thread pool in <sieve/parallel/thread_pool.hpp>, OpenMP in parallel/openmp.hpp)
 #pragma once
 
 #include "core/config.hpp"
@@ -19,4 +21,5 @@
 #include "quant/quantize.hpp"
 #include "dispatch/isa.hpp"
 #include "dispatch/dispatch.hpp"
+#include "parallel/executor.hpp"
 #include "ops.hpp"
