@@ -81,11 +81,18 @@ std::string xml(std::string text) {
     return out;
 }
 
-// Tableau 10: distinct for the usual colour-vision deficiencies; the peer is grey.
+// Tableau 10, then darker companions for --all's longer list; the peer is grey.
 const char* colour(std::size_t i, const std::string& name) {
-    static const char* palette[] = {"#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f",
-                                    "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#2f4b7c"};
-    return name.find("(peer)") != std::string::npos ? "#7f7f7f" : palette[i % 10];
+    static const char* palette[] = {"#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948",
+                                    "#b07aa1", "#ff9da7", "#9c755f", "#17becf", "#1b3a6b", "#8c2d04",
+                                    "#4a1486", "#006d2c", "#a50f15", "#525200"};
+    constexpr std::size_t size = sizeof(palette) / sizeof(palette[0]);
+    return name.find("(peer)") != std::string::npos ? "#7f7f7f" : palette[i % size];
+}
+
+// 4x, 2x, 1x, 0.5x, 0.25x, then 1/8x, 1/16x...: short labels for a log2 axis.
+std::string speedup_label(double v) {
+    return v >= 0.25 ? fmt::format("{:g}x", v) : fmt::format("1/{:g}x", 1 / v);
 }
 
 struct frame {
@@ -117,9 +124,9 @@ void draw_panel(std::string& svg, const panel_data& p, double left, double top, 
     for (double e = f.y_lo; e <= f.y_hi; e += 1) {
         const double v = std::exp2(e);
         svg += fmt::format(R"(<line x1="{0}" y1="{1:.1f}" x2="{2}" y2="{1:.1f}" class="grid"/>)"
-                           R"(<text x="{3}" y="{4:.1f}" class="tick" text-anchor="end">{5}x</text>)"
+                           R"(<text x="{3}" y="{4:.1f}" class="tick" text-anchor="end">{5}</text>)"
                            "\n",
-                           f.left, f.y(v), f.left + f.width, f.left - 6, f.y(v) + 4, v);
+                           f.left, f.y(v), f.left + f.width, f.left - 6, f.y(v) + 4, speedup_label(v));
     }
     svg += fmt::format(R"(<line x1="{0}" y1="{1:.1f}" x2="{2}" y2="{1:.1f}" class="one"/>)"
                        R"(<text x="{3}" y="{4:.1f}" class="note">best dense fp32</text>)"
@@ -130,7 +137,7 @@ void draw_panel(std::string& svg, const panel_data& p, double left, double top, 
                        f.left + f.width / 2, f.top + f.height + 36);
     svg += fmt::format(R"~(<text transform="translate({},{}) rotate(-90)" class="axis" text-anchor="middle">)~"
                        "speedup over the best dense fp32 (log scale)</text>\n",
-                       f.left - 44, f.top + f.height / 2);
+                       f.left - 48, f.top + f.height / 2);
     for (const series& line : p.lines) {
         const char* c = colour(colours.at(line.name), line.name);
         const bool peer = line.name.find("(peer)") != std::string::npos;

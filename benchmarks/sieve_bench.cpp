@@ -1,7 +1,7 @@
 // sieve_bench: GEMV and GEMM of every sieve format against dense baselines, in one run, with
 // a table, a Markdown report, a plot and Google Benchmark's JSON at the end.
 //
-//   sieve_bench                 the headline subset (about two minutes)
+//   sieve_bench                 the headline subset (about a minute and a half)
 //   sieve_bench --all           every case
 //   sieve_bench --filter RE     the cases whose name matches RE, with their dense baselines
 //   sieve_bench --help          every option
@@ -35,16 +35,16 @@ struct options {
 // Google Benchmark settings unless the command line says otherwise (later flags win).
 const std::vector<std::string> default_flags = {
     "--benchmark_repetitions=3",
-    "--benchmark_min_time=0.2",
+    "--benchmark_min_time=0.3",
     "--benchmark_display_aggregates_only=true",
 };
 
 void print_help(const char* program) {
     fmt::print(
         "usage: {} [options] [Google Benchmark flags]\n\n"
-        "  (no option)        the headline: 11008x4096 GEMV and 32-token GEMM of dense, 2:4, CSR and\n"
-        "                     BSR 4x4 at 50-90% sparsity and Eigen's sparse CSR, against the dense\n"
-        "                     baselines; about two minutes on two cores\n"
+        "  (no option)        the headline: 11008x4096 GEMV and 32-token GEMM of 2:4, 1:4, and CSR and\n"
+        "                     BSR 4x4 at 50-95% sparsity (GEMV: Eigen's sparse CSR too), against\n"
+        "                     the dense baselines; about a minute and a half\n"
         "  --all              every case (a long run): every format and sparsity on every shape\n"
         "  --filter REGEX     the cases whose name matches REGEX, plus the dense baselines of the\n"
         "                     same op, shape and batch (the speedup's denominator)\n"

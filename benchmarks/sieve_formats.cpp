@@ -1,9 +1,11 @@
 // sieve's formats as benchmark entries: how each is packed (magnitude pruning of the shared
-// random source to the case's sparsity) and which sparsities it is measured at.
+// random source to the case's sparsity), the sparsities it is measured at, and the call that
+// runs it through sieve's public API.
 //
-// fp32 today. The int8 modes are a second, short table: the same packers followed by
-// sieve::quantize, dtype "int8" (weight-only: the same gemv/gemm call) and "w8a8"
-// (gemv_w8a8/gemm_w8a8), plus oneDNN's u8s8s32 GEMM as their dense baseline.
+// Every format goes through add_format, which today adds its fp32 entry. The int8 modes are
+// a short addition there, per format: dtype "int8" (a packer that quantizes the fp32 result
+// with sieve::quantize; the same gemv/gemm call, weight-only) and dtype "w8a8" (the same
+// packer, a call to gemv_w8a8/gemm_w8a8); baselines.cpp adds oneDNN's u8s8s32 GEMM beside them.
 #include "cases.hpp"
 #include "measure.hpp"
 
@@ -14,7 +16,7 @@
 namespace bench {
 namespace {
 
-// Runs the case's operation through sieve's public API, on a view of the packed weights.
+// fp32 activations in and out through gemv / gemm, on a view of the packed weights.
 struct sieve_call {
     const case_id& id;
     template <class View>
@@ -25,33 +27,41 @@ struct sieve_call {
     }
 };
 
-// An entry for one format: `pack(weights, sparsity)` returns a sieve::result<Matrix>.
-template <class Pack>
-format_entry sieve_entry(std::string format, std::vector<int> sparsities, Pack pack) {
-    format_entry e{std::move(format), "fp32", std::move(sparsities), true, true, {}};
+// An entry for one format in one dtype: `pack(weights, sparsity)` returns a
+// sieve::result<Matrix>; Call (constructed from the case) runs one GEMV or GEMM on a view.
+template <class Call, class Pack>
+format_entry sieve_entry(std::string format, std::string dtype, std::vector<int> sparsities, Pack pack) {
+    format_entry e{std::move(format), std::move(dtype), std::move(sparsities), true, true, {}};
     e.body = [pack](benchmark::State& state, const case_id& id) {
         using set_type = decltype(make_cold(pack(source_view(id.s), 0.0)));
         auto& weights = cached<set_type>(id.weights_key(), [&] {
             return make_cold(pack(source_view(id.s), id.sparsity / 100.0));
         });
-        measure(state, id, weights, sieve_call{id});
+        measure(state, id, weights, Call{id});
         state.SetLabel(sieve::to_string(sieve::active_isa()));
     };
     return e;
 }
 
+// Every dtype a format is measured in (see the head of this file).
+template <class Pack>
+void add_format(std::vector<format_entry>& out, const std::string& format, const std::vector<int>& sparsities,
+                Pack pack) {
+    out.push_back(sieve_entry<sieve_call>(format, "fp32", sparsities, pack));
+}
+
 const std::vector<int> sweep = {50, 70, 80, 90, 95};  // unstructured and block formats
 
 template <std::size_t R, std::size_t C>
-format_entry bsr_entry() {
-    return sieve_entry(fmt::format("bsr{}x{}", R, C), sweep, [](sieve::matrix_view<const float> w, double s) {
+void add_bsr(std::vector<format_entry>& out) {
+    add_format(out, fmt::format("bsr{}x{}", R, C), sweep, [](sieve::matrix_view<const float> w, double s) {
         return sieve::bsr_matrix<float, R, C>::pack(w, sieve::selection::magnitude(s));
     });
 }
 
-format_entry nm_entry(std::uint32_t n, std::uint32_t m) {
+void add_nm(std::vector<format_entry>& out, std::uint32_t n, std::uint32_t m) {
     const int sparsity = static_cast<int>(100 - 100 * n / m);
-    return sieve_entry(fmt::format("nm{}:{}", n, m), {sparsity}, [n, m](sieve::matrix_view<const float> w, double) {
+    add_format(out, fmt::format("nm{}:{}", n, m), {sparsity}, [n, m](sieve::matrix_view<const float> w, double) {
         return sieve::nm_matrix<>::pack(w, {n, m}, sieve::selection::magnitude());
     });
 }
@@ -59,24 +69,24 @@ format_entry nm_entry(std::uint32_t n, std::uint32_t m) {
 }  // namespace
 
 std::vector<format_entry> sieve_entries() {
-    using sieve::selection;
-    return {
-        sieve_entry("dense", {0}, [](sieve::matrix_view<const float> w, double) { return sieve::dense_matrix<>::pack(w); }),
-        nm_entry(2, 4),
-        nm_entry(4, 8),
-        nm_entry(1, 4),
-        sieve_entry("csr", sweep,
-                    [](sieve::matrix_view<const float> w, double s) { return sieve::csr_matrix<>::pack(w, selection::magnitude(s)); }),
-        // Every block shape with runtime-dispatched kernels: 1xC along K (GEMV), Rx1 along M
-        // (GEMM), 4x4 for both.
-        bsr_entry<1, 4>(),
-        bsr_entry<1, 8>(),
-        bsr_entry<1, 16>(),
-        bsr_entry<4, 1>(),
-        bsr_entry<8, 1>(),
-        bsr_entry<16, 1>(),
-        bsr_entry<4, 4>(),
-    };
+    std::vector<format_entry> out;
+    add_format(out, "dense", {0}, [](sieve::matrix_view<const float> w, double) { return sieve::dense_matrix<>::pack(w); });
+    add_nm(out, 2, 4);
+    add_nm(out, 4, 8);
+    add_nm(out, 1, 4);
+    add_format(out, "csr", sweep, [](sieve::matrix_view<const float> w, double s) {
+        return sieve::csr_matrix<>::pack(w, sieve::selection::magnitude(s));
+    });
+    // Every block shape with runtime-dispatched kernels: 1xC along K (GEMV), Rx1 along M
+    // (GEMM), 4x4 for both.
+    add_bsr<1, 4>(out);
+    add_bsr<1, 8>(out);
+    add_bsr<1, 16>(out);
+    add_bsr<4, 1>(out);
+    add_bsr<8, 1>(out);
+    add_bsr<16, 1>(out);
+    add_bsr<4, 4>(out);
+    return out;
 }
 
 }  // namespace bench
