@@ -9,7 +9,7 @@
 
 #include <fmt/format.h>
 
-#include <algorithm>
+#include <map>
 
 namespace bench {
 namespace {
@@ -29,7 +29,7 @@ bool is_time(const Run& r) {
 }
 
 // The representative run among one benchmark's runs: the median, else the mean, else the
-// only (or last) repetition.
+// first repetition (the only one, unless aggregates were turned off).
 const Run* representative(const std::vector<const Run*>& runs) {
     for (const char* want : {"median", "mean"})
         for (const Run* r : runs)
