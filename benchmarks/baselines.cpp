@@ -1,6 +1,7 @@
 // Library baselines, each present only when CMake found it (SIEVE_BENCH_HAVE_<NAME>):
 //   openblas   cblas_sgemv / cblas_sgemm                      dense fp32 reference
 //   onednn     dnnl_sgemm                                     dense fp32 reference
+//              dnnl_gemm_u8s8s32, dtype w8a8                  the dense int8 baseline
 //   eigen      Eigen dense product                            dense fp32 reference
 //   eigen-csr  Eigen's sparse CSR product (the peer), from the same pruned weights as csr
 // Every library runs one thread, as sieve does. The dense ones share one cold set of plain
@@ -15,6 +16,8 @@
 
 #include <dlfcn.h>
 
+#include <cmath>
+#include <cstdint>
 #include <cstdlib>
 
 #if SIEVE_BENCH_HAVE_OPENBLAS
@@ -49,6 +52,42 @@ format_entry dense_entry(std::string library, dense_fn fn, std::string label) {
     };
     return e;
 }
+
+#if SIEVE_BENCH_HAVE_DNNL
+// oneDNN's integer GEMM: int8 weights (the source rounded to -127..127), u8 activations
+// prepared once, int32 out. It times the integer product alone: the activations' quantization
+// and the outputs' dequantization that sieve's gemv_w8a8 / gemm_w8a8 include are not in it.
+cold_set<raw_int8_matrix>& raw_int8_weights(shape s) {
+    return cached<cold_set<raw_int8_matrix>>(fmt::format("raw/int8/{}x{}", s.rows, s.cols), [s] {
+        const std::vector<float>& source = dense_source(s);
+        auto values = std::make_shared<std::vector<std::int8_t>>(source.size());
+        for (std::size_t i = 0; i < source.size(); ++i) (*values)[i] = static_cast<std::int8_t>(std::lrint(source[i] * 127));
+        return make_cold(raw_int8_matrix{values->data(), s.rows, s.cols}, values, values->size(), values->size());
+    });
+}
+
+format_entry onednn_int8_entry() {
+    format_entry e{"onednn", "w8a8", {0}, true, true, {}};
+    e.body = [](benchmark::State& state, const case_id& id) {
+        const auto n = static_cast<dnnl_dim_t>(id.batch), m = static_cast<dnnl_dim_t>(id.s.rows),
+                   k = static_cast<dnnl_dim_t>(id.s.cols);
+        std::vector<std::uint8_t> x(id.batch * id.s.cols);
+        const std::vector<float> source = random_vector(x.size(), 7);
+        for (std::size_t i = 0; i < x.size(); ++i) x[i] = static_cast<std::uint8_t>(std::lrint(source[i] * 127) + 128);
+        std::vector<std::int32_t> y(id.batch * id.s.rows);
+        const std::int32_t no_offset = 0;
+        measure(state, id, raw_int8_weights(id.s), [&](const raw_int8_matrix& w, const float*, float*) {
+            // Row-major: C[N x M] = A[N x K] B^T with B = W (M x K); no zero points.
+            if (dnnl_gemm_u8s8s32('N', 'T', 'F', n, m, k, 1.0f, x.data(), k, 0, w.values, k, 0, 0.0f, y.data(), m,
+                                  &no_offset) != dnnl_success)
+                return sieve::status::error(sieve::errc::bad_argument, "dnnl_gemm_u8s8s32 failed");
+            return sieve::status{};
+        });
+        state.SetLabel("oneDNN u8s8s32");
+    };
+    return e;
+}
+#endif
 
 #if SIEVE_BENCH_HAVE_EIGEN
 // Eigen's compressed rows: int32 row pointers and column indices, then the values.
@@ -135,6 +174,7 @@ std::vector<format_entry> dense_baseline_entries() {
             return sieve::status::error(sieve::errc::bad_argument, "dnnl_sgemm failed");
         return sieve::status{};
     }, "oneDNN"));
+    out.push_back(onednn_int8_entry());
 #endif
 #if SIEVE_BENCH_HAVE_EIGEN
     out.push_back(dense_entry("eigen", [](const raw_matrix& w, const float* x, std::size_t n, float* y) {

@@ -62,27 +62,35 @@ const std::vector<shape_plan>& plans() {
 
 // The headline (sieve_bench without options): decode (GEMV) and a 32-token prefill (GEMM) of
 // one LLM projection: the N:M patterns, the whole sweep of the unstructured (CSR) and the
-// block format that serves both ops (BSR 4x4), and Eigen's sparse product as the peer (GEMV:
-// its GEMM is far slower); the dense references come with them. About a minute and a half
-// on two cores.
+// block format that serves both ops (BSR 4x4), Eigen's sparse product as the peer (GEMV: its
+// GEMM is far slower); then what int8 adds, alone (dense, against oneDNN's integer GEMM) and
+// with sparsity (2:4, BSR 4x4 at 90%). The dense fp32 references come with them. About two
+// minutes on two cores.
 const shape headline_shape = {11008, 4096};
 constexpr std::size_t headline_batch = 32;
-const std::map<std::string, std::set<int>>& headline_picks() {
-    static const std::map<std::string, std::set<int>> picks = {
-        {"nm2:4", {50}},
-        {"nm1:4", {75}},
-        {"csr", {50, 70, 80, 90, 95}},
-        {"bsr4x4", {50, 70, 80, 90, 95}},
-        {"eigen-csr", {50, 70, 90}},
+const std::map<std::pair<std::string, std::string>, std::set<int>>& headline_picks() {
+    static const std::map<std::pair<std::string, std::string>, std::set<int>> picks = {
+        {{"nm2:4", "fp32"}, {50}},
+        {{"nm1:4", "fp32"}, {75}},
+        {{"csr", "fp32"}, {50, 70, 80, 90, 95}},
+        {{"bsr4x4", "fp32"}, {50, 70, 80, 90, 95}},
+        {{"eigen-csr", "fp32"}, {50, 70, 90}},
+        {{"dense", "int8"}, {0}},
+        {{"dense", "w8a8"}, {0}},
+        {{"onednn", "w8a8"}, {0}},
+        {{"nm2:4", "int8"}, {50}},
+        {{"nm2:4", "w8a8"}, {50}},
+        {{"bsr4x4", "int8"}, {90}},
+        {{"bsr4x4", "w8a8"}, {90}},
     };
     return picks;
 }
 
 bool in_headline(const case_id& c) {
-    if (!(c.s == headline_shape) || c.dtype != "fp32") return false;
+    if (!(c.s == headline_shape)) return false;
     if (c.op == "gemm" && c.batch != headline_batch) return false;
     if (c.format == "eigen-csr" && c.op != "gemv") return false;
-    const auto it = headline_picks().find(c.format);
+    const auto it = headline_picks().find({c.format, c.dtype});
     return it != headline_picks().end() && it->second.count(c.sparsity) != 0;
 }
 
@@ -92,7 +100,8 @@ struct registered_entry {
 };
 
 // Every case, in run order: per shape, the dense references (they share one set of cold
-// copies), then each sieve weight set with its GEMV and GEMMs, then the peers.
+// copies), then each sieve format and sparsity with its dtypes (int8 and w8a8 share their
+// weights) and each dtype's GEMV and GEMMs, then the peers.
 const std::vector<format_entry>& entries() {
     static const std::vector<format_entry> all = [] {
         std::vector<format_entry> out = dense_baseline_entries();
@@ -103,23 +112,30 @@ const std::vector<format_entry>& entries() {
     return all;
 }
 
+void add_cases(std::vector<registered_entry>& out, const shape_plan& plan, const format_entry& e, int sparsity) {
+    case_id c{"", e.format, e.dtype, plan.s, sparsity, 1};
+    if (plan.gemv && e.gemv) {
+        c.op = "gemv";
+        out.push_back({c, &e});
+    }
+    if (!e.gemm) return;
+    c.op = "gemm";
+    for (std::size_t n : plan.gemm_batches) {
+        c.batch = n;
+        out.push_back({c, &e});
+    }
+}
+
 std::vector<registered_entry> every_case() {
+    const std::vector<format_entry>& all = entries();
     std::vector<registered_entry> out;
     for (const shape_plan& plan : plans())
-        for (const format_entry& e : entries())
-            for (int sparsity : e.sparsities) {
-                case_id c{"", e.format, e.dtype, plan.s, sparsity, 1};
-                if (plan.gemv && e.gemv) {
-                    c.op = "gemv";
-                    out.push_back({c, &e});
-                }
-                if (!e.gemm) continue;
-                c.op = "gemm";
-                for (std::size_t n : plan.gemm_batches) {
-                    c.batch = n;
-                    out.push_back({c, &e});
-                }
-            }
+        for (std::size_t first = 0, last = 0; first < all.size(); first = last) {
+            // The entries of one format (its dtypes) sit side by side.
+            while (last < all.size() && all[last].format == all[first].format) ++last;
+            for (int sparsity : all[first].sparsities)
+                for (std::size_t i = first; i < last; ++i) add_cases(out, plan, all[i], sparsity);
+        }
     return out;
 }
 

@@ -28,27 +28,41 @@ struct raw_matrix {
     std::size_t rows = 0, cols = 0;
 };
 
+// A plain row-major M x K int8 matrix (oneDNN's integer GEMM).
+struct raw_int8_matrix {
+    const std::int8_t* values = nullptr;
+    std::size_t rows = 0, cols = 0;
+};
+
 // The arrays a view points into, as (pointer member, bytes): what a copy must duplicate.
-// One overload per view type; int8 formats add their scales here.
+// One overload per view type; an int8 view's scales (rows x ld floats) come along.
 template <class F> void for_each_array(raw_matrix& v, F&& f) { f(v.values, v.rows * v.cols * sizeof(float)); }
+template <class F> void for_each_array(raw_int8_matrix& v, F&& f) { f(v.values, v.rows * v.cols); }
+template <class F> void for_each_scale(sieve::quant_scales& s, std::size_t rows, F&& f) {
+    if (s.data != nullptr) f(s.data, rows * s.ld * sizeof(float));
+}
 template <class T, class F> void for_each_array(sieve::dense_view<T>& v, F&& f) {
     f(v.values, v.rows * v.ld * sizeof(T));
+    for_each_scale(v.scales, v.rows, f);
 }
 template <class T, class F> void for_each_array(sieve::csr_view<T>& v, F&& f) {
     const std::size_t nnz = v.nnz();
     f(v.row_ptr, (v.rows + 1) * sizeof(std::uint32_t));
     f(v.col_index, nnz * static_cast<std::size_t>(v.width));
     f(v.values, nnz * sizeof(T));
+    for_each_scale(v.scales, v.rows, f);
 }
 template <class T, class F> void for_each_array(sieve::nm_view<T>& v, F&& f) {
     f(v.values, v.rows * v.values_ld * sizeof(T));
     f(v.meta, v.rows * v.meta_ld);
+    for_each_scale(v.scales, v.rows, f);
 }
 template <class T, std::size_t R, std::size_t C, class F> void for_each_array(sieve::bsr_view<T, R, C>& v, F&& f) {
     const std::size_t blocks = v.nnz_blocks();
     f(v.block_row_ptr, (v.row_blocks + 1) * sizeof(std::uint32_t));
     f(v.block_col, blocks * static_cast<std::size_t>(v.width));
     f(v.values, blocks * R * C * sizeof(T));
+    for_each_scale(v.scales, v.rows, f);
 }
 
 namespace detail {

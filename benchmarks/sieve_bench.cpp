@@ -1,7 +1,7 @@
 // sieve_bench: GEMV and GEMM of every sieve format against dense baselines, in one run, with
 // a table, a Markdown report, a plot and Google Benchmark's JSON at the end.
 //
-//   sieve_bench                 the headline subset (about a minute and a half)
+//   sieve_bench                 the headline subset (about two minutes)
 //   sieve_bench --all           every case
 //   sieve_bench --filter RE     the cases whose name matches RE, with their dense baselines
 //   sieve_bench --help          every option
@@ -32,35 +32,42 @@ struct options {
     std::vector<std::string> benchmark_flags;  // passed to Google Benchmark, after ours
 };
 
-// Google Benchmark settings unless the command line says otherwise (later flags win).
-const std::vector<std::string> default_flags = {
-    "--benchmark_repetitions=3",
-    "--benchmark_min_time=0.3",
-    "--benchmark_display_aggregates_only=true",
-};
+// Google Benchmark settings unless the command line says otherwise (later flags win): the
+// median of 3 repetitions, but one repetition for --all (its ~2000 cases take half an hour
+// that way).
+std::vector<std::string> default_flags(bench::selection_mode mode) {
+    return {
+        mode == bench::selection_mode::all ? "--benchmark_repetitions=1" : "--benchmark_repetitions=3",
+        "--benchmark_min_time=0.3",
+        "--benchmark_display_aggregates_only=true",
+    };
+}
 
 void print_help(const char* program) {
     fmt::print(
         "usage: {} [options] [Google Benchmark flags]\n\n"
         "  (no option)        the headline: 11008x4096 GEMV and 32-token GEMM of 2:4, 1:4, and CSR and\n"
-        "                     BSR 4x4 at 50-95% sparsity (GEMV: Eigen's sparse CSR too), against\n"
-        "                     the dense baselines; about a minute and a half\n"
-        "  --all              every case (a long run): every format and sparsity on every shape\n"
+        "                     BSR 4x4 at 50-95% sparsity (GEMV: Eigen's sparse CSR too), dense, 2:4\n"
+        "                     and BSR 4x4 in int8 and W8A8, against the dense baselines; about two\n"
+        "                     minutes\n"
+        "  --all              every case: every format, dtype and sparsity on every shape (about half\n"
+        "                     an hour with one repetition each)\n"
         "  --filter REGEX     the cases whose name matches REGEX, plus the dense baselines of the\n"
         "                     same op, shape and batch (the speedup's denominator)\n"
         "  --out DIR          where the reports go (default: bench-report/ in the build directory)\n"
         "  --list             print the selected case names and exit\n"
         "  -h, --help         this text, then Google Benchmark's flags\n\n"
         "Case names: op/format/dtype/MxK/s<sparsity %>/n<batch>, e.g. gemm/bsr4x4/fp32/11008x4096/s90/n32.\n"
-        "Formats: dense, nm2:4, nm4:8, nm1:4, csr, bsr1x4 ... bsr16x1, bsr4x4; baselines openblas,\n"
-        "onednn, eigen (dense fp32) and eigen-csr (sparse peer), when found at configure time.\n"
+        "Formats: dense, nm2:4, nm4:8, nm1:4, csr, bsr1x4 ... bsr16x1, bsr4x4, each in dtype fp32,\n"
+        "int8 (weight-only) and w8a8; baselines openblas, onednn, eigen (dense fp32), onednn w8a8\n"
+        "(dnnl_gemm_u8s8s32) and eigen-csr (sparse peer), when found at configure time.\n"
         "Sparsity sweep for CSR, BSR and Eigen CSR: 50, 70, 80, 90, 95%. Shapes:\n{}\n"
         "Reports in DIR: sieve_bench.json (Google Benchmark's JSON with every repetition and the\n"
         "counters bytes, GB/s, GFLOP/s, byte_bound, flop_bound, copies, bw_fraction,\n"
         "speedup_vs_dense), sieve_bench.md (the table) and sieve_bench_speedup.svg (the plot).\n\n"
-        "Defaults given to Google Benchmark (a flag of yours wins): {}\n"
+        "Defaults given to Google Benchmark (a flag of yours wins): {} (--all: one repetition)\n"
         "Environment: SIEVE_ISA=avx512|avx2|sse|scalar caps the ISA of sieve's kernels.\n\n",
-        program, bench::describe_plan(), fmt::join(default_flags, " "));
+        program, bench::describe_plan(), fmt::join(default_flags(bench::selection_mode::headline), " "));
 }
 
 bool parse(int argc, char** argv, options& o) {
@@ -150,7 +157,7 @@ int main(int argc, char** argv) {
     std::string json_path = json;  // a --benchmark_out of the user's wins
     for (const std::string& f : o.benchmark_flags)
         if (f.rfind("--benchmark_out=", 0) == 0) json_path = f.substr(std::string("--benchmark_out=").size());
-    std::vector<std::string> flags = default_flags;
+    std::vector<std::string> flags = default_flags(o.mode);
     flags.push_back("--benchmark_out=" + json);
     flags.push_back("--benchmark_out_format=json");
     flags.insert(flags.end(), o.benchmark_flags.begin(), o.benchmark_flags.end());

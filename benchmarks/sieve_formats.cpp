@@ -1,11 +1,11 @@
 // sieve's formats as benchmark entries: how each is packed (magnitude pruning of the shared
 // random source to the case's sparsity), the sparsities it is measured at, and the call that
-// runs it through sieve's public API.
-//
-// Every format goes through add_format, which today adds its fp32 entry. The int8 modes are
-// a short addition there, per format: dtype "int8" (a packer that quantizes the fp32 result
-// with sieve::quantize; the same gemv/gemm call, weight-only) and dtype "w8a8" (the same
-// packer, a call to gemv_w8a8/gemm_w8a8); baselines.cpp adds oneDNN's u8s8s32 GEMM beside them.
+// runs it through sieve's public API. Every format comes in three dtypes (add_format):
+//   fp32   the packed fp32 weights; gemv / gemm
+//   int8   the same weights through sieve::quantize (per-row scales, the default), fp32
+//          activations: weight-only int8, the same gemv / gemm
+//   w8a8   the same int8 weights, activations quantized per token on the fly:
+//          gemv_w8a8 / gemm_w8a8
 #include "cases.hpp"
 #include "measure.hpp"
 
@@ -16,7 +16,8 @@
 namespace bench {
 namespace {
 
-// fp32 activations in and out through gemv / gemm, on a view of the packed weights.
+// fp32 activations in and out through gemv / gemm, on a view of the packed weights (fp32,
+// or int8 weight-only).
 struct sieve_call {
     const case_id& id;
     template <class View>
@@ -27,14 +28,40 @@ struct sieve_call {
     }
 };
 
+// The same through gemv_w8a8 / gemm_w8a8 (int8 weights; fp32 in and out, int8 inside).
+struct w8a8_call {
+    const case_id& id;
+    template <class View>
+    sieve::status operator()(const View& w, const float* x, float* y) const {
+        const std::size_t n = id.batch, m = id.s.rows, k = id.s.cols;
+        if (id.op == "gemv") return sieve::gemv_w8a8(w, {x, k}, {y, m});
+        return sieve::gemm_w8a8(w, sieve::matrix_view<const float>(x, n, k), sieve::matrix_view<float>(y, n, m));
+    }
+};
+
+// A packer followed by sieve::quantize with per-row scales.
+template <class Pack>
+auto quantized(Pack pack) {
+    return [pack](sieve::matrix_view<const float> w, double sparsity) {
+        auto packed = pack(w, sparsity);
+        using int8_result = decltype(sieve::quantize(*packed));
+        if (!packed.ok()) return int8_result(packed.error());
+        return sieve::quantize(*packed, sieve::quant_config::per_row());
+    };
+}
+
 // An entry for one format in one dtype: `pack(weights, sparsity)` returns a
 // sieve::result<Matrix>; Call (constructed from the case) runs one GEMV or GEMM on a view.
+// Entries whose packers make the same weights name the same `weights_dtype`: they share them.
 template <class Call, class Pack>
-format_entry sieve_entry(std::string format, std::string dtype, std::vector<int> sparsities, Pack pack) {
+format_entry sieve_entry(std::string format, std::string dtype, std::string weights_dtype,
+                         std::vector<int> sparsities, Pack pack) {
     format_entry e{std::move(format), std::move(dtype), std::move(sparsities), true, true, {}};
-    e.body = [pack](benchmark::State& state, const case_id& id) {
+    e.body = [pack, weights_dtype](benchmark::State& state, const case_id& id) {
         using set_type = decltype(make_cold(pack(source_view(id.s), 0.0)));
-        auto& weights = cached<set_type>(id.weights_key(), [&] {
+        case_id packed_as = id;
+        packed_as.dtype = weights_dtype;
+        auto& weights = cached<set_type>(packed_as.weights_key(), [&] {
             return make_cold(pack(source_view(id.s), id.sparsity / 100.0));
         });
         measure(state, id, weights, Call{id});
@@ -47,7 +74,9 @@ format_entry sieve_entry(std::string format, std::string dtype, std::vector<int>
 template <class Pack>
 void add_format(std::vector<format_entry>& out, const std::string& format, const std::vector<int>& sparsities,
                 Pack pack) {
-    out.push_back(sieve_entry<sieve_call>(format, "fp32", sparsities, pack));
+    out.push_back(sieve_entry<sieve_call>(format, "fp32", "fp32", sparsities, pack));
+    out.push_back(sieve_entry<sieve_call>(format, "int8", "int8", sparsities, quantized(pack)));
+    out.push_back(sieve_entry<w8a8_call>(format, "w8a8", "int8", sparsities, quantized(pack)));
 }
 
 const std::vector<int> sweep = {50, 70, 80, 90, 95};  // unstructured and block formats
