@@ -1,11 +1,11 @@
 // Read bandwidth: stream cold buffers (the same rotation as the kernels' weights: 64 MiB
 // blocks, together >= 4x the LLC) through the widest SIMD loads the CPU has. Each block is
 // read as 8 concurrent sequential streams, a cache line of each per loop trip, summed into 8
-// independent accumulators. One stream is not what a core can read: on the Zen 4 dev VM one
-// stream reads ~14 GB/s, 4 to 8 streams ~19-21 GB/s (a GEMV kernel walks several rows at
-// once, so it gets the latter); 16 streams read less again. The body is written once with
-// GCC vector extensions, compiled per ISA through `target` attributes and picked by a CPU
-// check: the file itself is built for baseline x86-64.
+// independent accumulators. One stream is not what a core can read: on the development VM
+// (EPYC, family 25) one stream read ~14 GB/s and 4 to 8 streams ~19-21 GB/s (a GEMV kernel
+// walks several rows at once, so it gets the latter); 16 streams read less again. The body
+// is written once with GCC vector extensions, compiled per ISA through `target` attributes
+// and picked by a CPU check: the file itself is built for baseline x86-64.
 //
 // Threads: a run splits each block into one slice per thread (read_slices); today it is
 // registered for one thread. A multi-thread variant runs the slices on a pool and reports

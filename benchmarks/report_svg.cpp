@@ -155,14 +155,14 @@ void draw_panel(std::string& svg, const panel_data& p, double left, double top, 
 }
 
 // The dense reference of a panel, which has no sparsity to sit at: which baseline was the
-// fastest, and where sieve's own dense kernel stands against it.
+// fastest, and where sieve's own dense kernels (each dtype) stand against it.
 std::string dense_note(const summary& s, const std::string& group) {
     const auto best = s.best_dense.find(group);
     if (best == s.best_dense.end()) return "";
-    std::string note = fmt::format("1x = {} {:.3f} ms", best->second.format, best->second.ms);
+    std::string note = fmt::format("1x = {} {:.3f} ms; sieve dense:", best->second.format, best->second.ms);
     for (const row& r : s.rows)
-        if (r.error.empty() && r.id.format == "dense" && r.id.dtype == "fp32" && r.id.group_key() == group)
-            note += fmt::format("; sieve dense {:.2f}x", r.speedup);
+        if (r.error.empty() && r.id.format == "dense" && r.id.group_key() == group)
+            note += fmt::format(" {} {:.2f}x", r.id.dtype, r.speedup);
     return note;
 }
 
