@@ -44,7 +44,7 @@ cold_set<raw_matrix>& raw_weights(shape s) {
 }
 
 format_entry dense_entry(std::string library, dense_fn fn, std::string label) {
-    format_entry e{std::move(library), "fp32", {0}, true, true, {}};
+    format_entry e{std::move(library), "fp32", {0}, {}};
     e.body = [fn, label](benchmark::State& state, const case_id& id) {
         measure(state, id, raw_weights(id.s),
                 [&](const raw_matrix& w, const float* x, float* y) { return fn(w, x, id.batch, y); });
@@ -67,7 +67,7 @@ cold_set<raw_int8_matrix>& raw_int8_weights(shape s) {
 }
 
 format_entry onednn_int8_entry() {
-    format_entry e{"onednn", "w8a8", {0}, true, true, {}};
+    format_entry e{"onednn", "w8a8", {0}, {}};
     e.body = [](benchmark::State& state, const case_id& id) {
         const auto n = static_cast<dnnl_dim_t>(id.batch), m = static_cast<dnnl_dim_t>(id.s.rows),
                    k = static_cast<dnnl_dim_t>(id.s.cols);
@@ -191,7 +191,7 @@ std::vector<format_entry> dense_baseline_entries() {
 std::vector<format_entry> peer_entries() {
     std::vector<format_entry> out;
 #if SIEVE_BENCH_HAVE_EIGEN
-    format_entry e{"eigen-csr", "fp32", {50, 70, 80, 90, 95}, true, true, {}};
+    format_entry e{"eigen-csr", "fp32", {50, 70, 80, 90, 95}, {}};
     e.body = [](benchmark::State& state, const case_id& id) {
         auto& weights = cached<cold_set<eigen_csr_arrays>>(id.weights_key(), [&] { return eigen_csr_weights(id); });
         measure(state, id, weights, [&](const eigen_csr_arrays& w, const float* x, float* y) {

@@ -113,12 +113,12 @@ const std::vector<format_entry>& entries() {
 }
 
 void add_cases(std::vector<registered_entry>& out, const shape_plan& plan, const format_entry& e, int sparsity) {
+    if (std::find(e.sparsities.begin(), e.sparsities.end(), sparsity) == e.sparsities.end()) return;
     case_id c{"", e.format, e.dtype, plan.s, sparsity, 1};
-    if (plan.gemv && e.gemv) {
+    if (plan.gemv) {
         c.op = "gemv";
         out.push_back({c, &e});
     }
-    if (!e.gemm) return;
     c.op = "gemm";
     for (std::size_t n : plan.gemm_batches) {
         c.batch = n;
@@ -132,8 +132,10 @@ std::vector<registered_entry> every_case() {
     for (const shape_plan& plan : plans())
         for (std::size_t first = 0, last = 0; first < all.size(); first = last) {
             // The entries of one format (its dtypes) sit side by side.
-            while (last < all.size() && all[last].format == all[first].format) ++last;
-            for (int sparsity : all[first].sparsities)
+            std::set<int> sparsities;
+            for (; last < all.size() && all[last].format == all[first].format; ++last)
+                sparsities.insert(all[last].sparsities.begin(), all[last].sparsities.end());
+            for (int sparsity : sparsities)
                 for (std::size_t i = first; i < last; ++i) add_cases(out, plan, all[i], sparsity);
         }
     return out;

@@ -47,7 +47,6 @@ using case_body = std::function<void(benchmark::State&, const case_id&)>;
 struct format_entry {
     std::string format, dtype;
     std::vector<int> sparsities;  // {0} for dense kernels
-    bool gemv = true, gemm = true;
     case_body body;
 };
 

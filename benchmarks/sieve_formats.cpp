@@ -56,7 +56,7 @@ auto quantized(Pack pack) {
 template <class Call, class Pack>
 format_entry sieve_entry(std::string format, std::string dtype, std::string weights_dtype,
                          std::vector<int> sparsities, Pack pack) {
-    format_entry e{std::move(format), std::move(dtype), std::move(sparsities), true, true, {}};
+    format_entry e{std::move(format), std::move(dtype), std::move(sparsities), {}};
     e.body = [pack, weights_dtype](benchmark::State& state, const case_id& id) {
         using set_type = decltype(make_cold(pack(source_view(id.s), 0.0)));
         case_id packed_as = id;
