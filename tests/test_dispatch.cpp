@@ -31,7 +31,8 @@ struct coverage_listener : Catch::TestEventListenerBase {
 CATCH_REGISTER_LISTENER(coverage_listener)
 
 TEST_CASE("dispatch isa names round-trip through parse_isa", "[dispatch]") {
-    for (sieve::isa level : {sieve::isa::scalar, sieve::isa::sse, sieve::isa::avx2, sieve::isa::avx512, sieve::isa::neon}) {
+    for (sieve::isa level : {sieve::isa::scalar, sieve::isa::sse, sieve::isa::avx2, sieve::isa::avx512,
+                             sieve::isa::avx512vnni, sieve::isa::neon, sieve::isa::neondot}) {
         sieve::isa parsed = sieve::isa::scalar;
         REQUIRE(sieve::parse_isa(sieve::to_string(level), parsed));
         CHECK(parsed == level);
@@ -50,20 +51,27 @@ TEST_CASE("dispatch cap orders each ISA family and never crosses families", "[di
     CHECK(sieve::isa_within(isa::scalar, isa::neon));
     CHECK_FALSE(sieve::isa_within(isa::neon, isa::avx512));
     CHECK_FALSE(sieve::isa_within(isa::avx2, isa::neon));
+    CHECK(sieve::isa_within(isa::avx512, isa::avx512vnni));
+    CHECK_FALSE(sieve::isa_within(isa::avx512vnni, isa::avx512));
+    CHECK(sieve::isa_within(isa::neon, isa::neondot));
+    CHECK_FALSE(sieve::isa_within(isa::neondot, isa::neon));
+    CHECK_FALSE(sieve::isa_within(isa::neondot, isa::avx512vnni));
+    CHECK_FALSE(sieve::isa_within(isa::avx512vnni, isa::neondot));
 }
 
 TEST_CASE("dispatch api cap selects the widest available ISA within it", "[dispatch]") {
     const sieve::isa_list available = sieve::available_isas();
     REQUIRE(available.count >= 1);
     CHECK(available.items[0] == sieve::isa::scalar);
-    for (sieve::isa cap : {sieve::isa::scalar, sieve::isa::sse, sieve::isa::avx2, sieve::isa::avx512, sieve::isa::neon}) {
+    for (sieve::isa cap : {sieve::isa::scalar, sieve::isa::sse, sieve::isa::avx2, sieve::isa::avx512,
+                           sieve::isa::avx512vnni, sieve::isa::neon, sieve::isa::neondot}) {
         sieve_test::isa_scope scope(cap);
         const sieve::isa active = sieve::active_isa();
         INFO("cap " << sieve::to_string(cap) << " -> " << sieve::to_string(active));
         CHECK(available.contains(active));  // never an ISA this build or CPU lacks
         CHECK(sieve::isa_within(active, cap));
         for (sieve::isa level : available)
-            if (sieve::isa_within(level, cap)) CHECK(static_cast<int>(level) <= static_cast<int>(active));
+            if (sieve::isa_within(level, cap)) CHECK(sieve::isa_rank(level) <= sieve::isa_rank(active));
     }
 }
 

@@ -33,52 +33,49 @@ std::vector<std::pair<std::size_t, std::size_t>> int8_shapes(rng& r) {
 
 }  // namespace
 
-TEMPLATE_TEST_CASE("int8 weight-only gemv and gemm match the dequantized product", "[int8][gemv][gemm]",
-                   SIEVE_TEST_INT8_FORMATS) {
-    SIEVE_ON_EACH_ISA();
-    const std::uint32_t seed = 811;
+// Runs check(w, k, o, i, r) on packed weights of every shape in int8_shapes, with the
+// epilogue, view/matrix and unaligned-output choices rotating across the shapes.
+template <class F, class Check>
+void for_each_int8_case(std::uint32_t seed, float weight_range, Check&& check) {
     CAPTURE(seed);
     rng r(seed);
     const auto& epilogues = epilogue_cases();
     std::size_t i = 0;
-    for (const auto& shape : int8_shapes<TestType>(r)) {
+    for (const auto& shape : int8_shapes<F>(r)) {
         const std::size_t m = shape.first, k = shape.second;
         CAPTURE(i, m, k);
-        const auto w = pack_weights<TestType>(random_matrix(r, m, k, {i % 3 ? 0.6 : 1.0, -2.0f, 2.0f, 0.15}), i % 2);
+        const auto w =
+            pack_weights<F>(random_matrix(r, m, k, {i % 3 ? 0.6 : 1.0, -weight_range, weight_range, 0.15}), i % 2);
         run_options o;
         o.epilogue = &epilogues[i % epilogues.size()];
         o.via_view = i % 4 == 1;
+        check(w, k, o, i, r);
+        ++i;
+    }
+}
+
+TEMPLATE_TEST_CASE("int8 weight-only gemv and gemm match the dequantized product", "[int8][gemv][gemm]",
+                   SIEVE_TEST_INT8_FORMATS) {
+    SIEVE_ON_EACH_ISA();
+    for_each_int8_case<TestType>(811, 2.0f, [](const auto& w, std::size_t k, run_options o, std::size_t i, rng& r) {
         o.y_layout = i % 3 == 2 ? unaligned() : layout{};
         check_gemv(w, random_vector(r, k, {1.0, -3.0f, 3.0f}, i % 2 ? unaligned() : layout{}), r, o);
         o.y_layout = i % 3 == 2 ? strided() : layout{};
         check_gemm(w, random_matrix(r, r.index(1, 40), k, {1.0, -3.0f, 3.0f}, i % 2 ? strided(3) : layout{}), r, o);
-        ++i;
-    }
+    });
 }
 
 TEMPLATE_TEST_CASE("w8a8 gemv and gemm match the quantized-token product and stay within the rounding bound",
                    "[int8][w8a8][gemv][gemm]", SIEVE_TEST_INT8_FORMATS) {
     SIEVE_ON_EACH_ISA();
-    const std::uint32_t seed = 821;
-    CAPTURE(seed);
-    rng r(seed);
-    const auto& epilogues = epilogue_cases();
-    std::size_t i = 0;
-    for (const auto& shape : int8_shapes<TestType>(r)) {
-        const std::size_t m = shape.first, k = shape.second;
-        CAPTURE(i, m, k);
-        const auto w = pack_weights<TestType>(random_matrix(r, m, k, {i % 3 ? 0.5 : 1.0, -1.0f, 1.0f, 0.15}), i % 2);
-        run_options o;
-        o.epilogue = &epilogues[i % epilogues.size()];
-        o.via_view = i % 4 == 3;
+    for_each_int8_case<TestType>(821, 1.0f, [](const auto& w, std::size_t k, run_options o, std::size_t i, rng& r) {
         o.y_layout = i % 3 == 1 ? unaligned() : layout{};
         check_gemv_w8a8(w, random_vector(r, k, {0.9, -4.0f, 4.0f}, i % 2 ? unaligned() : layout{}), r, o);
         o.y_layout = i % 3 == 1 ? strided() : layout{};
         // Up to 40 tokens: more than one 16-token panel, and a partial one.
         check_gemm_w8a8(w, random_matrix(r, r.index(1, 40), k, {0.9, -4.0f, 4.0f, 0.1}, i % 2 ? strided(2) : layout{}),
                         r, o);
-        ++i;
-    }
+    });
 }
 
 TEMPLATE_TEST_CASE("w8a8: a token holding NaN or Inf gives NaN in every output of that token, others are untouched",

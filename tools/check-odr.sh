@@ -119,9 +119,11 @@ for build in "$@"; do
             echo "   (no program at $program: judging every copy, not the kept one)"
         fi
 
-        # Verdict per symbol. Levels: 0 baseline, 1 SSE4.2, 2 AVX/AVX2, 3 AVX-512.
+        # Verdict per symbol. Levels: 0 baseline, 1 SSE4.2, 2 AVX/AVX2, 3 AVX-512,
+        # 4 AVX-512 with VNNI/VBMI2.
         awk -F'\t' '
             function object_level(o) {
+                if (o ~ /\/sieve_dispatch\/.*_avx512vnni\.cpp\.o$/) return 4
                 if (o ~ /\/sieve_dispatch\/.*_avx512\.cpp\.o$/) return 3
                 if (o ~ /\/sieve_dispatch\/.*_avx2\.cpp\.o$/) return 2
                 if (o ~ /\/sieve_dispatch\/.*_sse\.cpp\.o$/) return 1
@@ -132,13 +134,14 @@ for build in "$@"; do
                 n = split(body, ins, "; ")
                 for (i = 1; i <= n; i++) {
                     insn = ins[i]; sub(/^[ \t]+/, "", insn)
-                    if (insn ~ /%zmm|%k[0-7]/) return 3
-                    if (insn ~ /^v|%ymm/) level = 2
+                    if (insn ~ /^(vpdpbusd|vpdpwssd|vpexpand[bw]|vpcompress[bw]|vpshld|vpshrd)/) return 4
+                    if (insn ~ /%zmm|%k[0-7]/) level = 3
+                    if (level < 2 && insn ~ /^v|%ymm/) level = 2
                     else if (level < 1 && insn ~ /^(addsub|hadd|hsub|movs[hl]dup|movddup|lddqu|pabs|palignr|phadd|phsub|pmaddubsw|pmulhrsw|pshufb|psign|blend|pblend|dpp|extractps|insertps|movntdqa|mpsadbw|packusdw|pcmpeqq|pextr[bdq]|pinsr[bdq]|phminposuw|pmax[su][bdw]|pmin[su][bdw]|pmov[sz]x|pmuldq|pmulld|ptest|round[ps][sd]|pcmp[ei]str|pcmpgtq|crc32|popcnt)/) level = 1
                 }
                 return level
             }
-            BEGIN { split("baseline SSE4.2 AVX/AVX2 AVX-512", name, " ") }
+            BEGIN { split("baseline SSE4.2 AVX/AVX2 AVX-512 AVX-512-VNNI", name, " ") }
             FILENAME ~ /kept$/ { kept[$1] = code_level($3); has_kept[$1] = 1; next }
             {
                 s = $1

@@ -168,20 +168,26 @@ status gemv(const Weights& weights, span<const float> x, span<float> y, const ep
     return {};
 }
 
+// The GEMM checks, then its scratch: the caller's workspace or this thread's own.
+template <class View>
+result<float*> gemm_scratch(const char* op, const View& w, matrix_view<const float> x, matrix_view<float> y,
+                            const epilogue& ep, span<float> workspace) noexcept {
+    SIEVE_TRY(detail::check_gemm(op, w, x, y, ep));
+    std::uintptr_t y0, y1, x0, x1;
+    detail::byte_range(y, y0, y1);
+    detail::byte_range(x, x0, x1);
+    return workspace_for(op, workspace, gemm_workspace_size(w.cols),
+                         {{x0, x1}, {y0, y1}, {detail::address(ep.bias.data), detail::address(ep.bias.data + ep.bias.size)}});
+}
+
 // `workspace`, when given, must hold gemm_workspace_size(K) floats and be 64-byte aligned;
 // without it each thread keeps one growing scratch buffer (the only allocation sieve makes
 // outside packing; firmware builds pass their own).
 template <class Weights>
 status gemm(const Weights& weights, matrix_view<const float> x, matrix_view<float> y,
             const epilogue& ep = {}, span<float> workspace = {}) noexcept {
-    const char* op = "gemm";
     const auto& w = detail::view_of(weights);
-    SIEVE_TRY(detail::check_gemm(op, w, x, y, ep));
-    std::uintptr_t y0, y1, x0, x1;
-    detail::byte_range(y, y0, y1);
-    detail::byte_range(x, x0, x1);
-    auto buffer = workspace_for(op, workspace, gemm_workspace_size(w.cols),
-                                  {{x0, x1}, {y0, y1}, {detail::address(ep.bias.data), detail::address(ep.bias.data + ep.bias.size)}});
+    auto buffer = gemm_scratch("gemm", w, x, y, ep, workspace);
     if (!buffer.ok()) return buffer.error();
     if (x.rows == 0 || w.rows == 0) return {};
     using view_type = std::decay_t<decltype(w)>;
@@ -217,16 +223,10 @@ status gemv_w8a8(const Weights& weights, span<const float> x, span<float> y, con
 template <class Weights>
 status gemm_w8a8(const Weights& weights, matrix_view<const float> x, matrix_view<float> y,
                  const epilogue& ep = {}, span<float> workspace = {}) noexcept {
-    const char* op = "gemm_w8a8";
     const auto& w = detail::view_of(weights);
     using view_type = std::decay_t<decltype(w)>;
     static_assert(detail::holds_int8<view_type>(), "gemm_w8a8 takes int8 weights (sieve::quantize)");
-    SIEVE_TRY(detail::check_gemm(op, w, x, y, ep));
-    std::uintptr_t y0, y1, x0, x1;
-    detail::byte_range(y, y0, y1);
-    detail::byte_range(x, x0, x1);
-    auto buffer = workspace_for(op, workspace, gemm_workspace_size(w.cols),
-                                  {{x0, x1}, {y0, y1}, {detail::address(ep.bias.data), detail::address(ep.bias.data + ep.bias.size)}});
+    auto buffer = gemm_scratch("gemm_w8a8", w, x, y, ep, workspace);
     if (!buffer.ok()) return buffer.error();
     if (x.rows == 0 || w.rows == 0) return {};
     const bool ran = with_active_arch<view_type>(

@@ -118,6 +118,29 @@ void check_pack_and_run() {
     expect(same, "gemm matches the scalar reference");
     expect(!sieve::gemv(*packed, sieve::span<const float>(x, K - 1), sieve::span<float>(y, M)).ok(),
            "gemv refuses a short x");
+
+    // int8: quantized at start-up, then weight-only and W8A8 calls with the same caller
+    // workspace (it covers both: gemv_workspace_size(K) <= gemm_workspace_size(K)).
+    auto w8 = sieve::quantize(*packed, sieve::quant_config::per_row());
+    expect(w8.ok(), "2:4 quantized to int8");
+    if (!w8.ok()) return;
+    const sieve::span<float> scratch(workspace.data(), workspace.size());
+    float y8[M], y8_ref[M];
+    expect(sieve::gemv(*w8, sieve::span<const float>(x, K), sieve::span<float>(y8, M)).ok(), "int8 gemv");
+    sieve::reference::gemv(w8->view(), x, y8_ref, {});
+    same = true;
+    for (std::size_t i = 0; i < M; ++i) same = same && std::fabs(y8[i] - y8_ref[i]) <= 1e-4f;
+    expect(same, "int8 gemv matches the scalar reference");
+    expect(sieve::gemv_w8a8(*w8, sieve::span<const float>(x, K), sieve::span<float>(y8, M), {}, scratch).ok(),
+           "w8a8 gemv with a caller workspace");
+    sieve::reference::gemv_w8a8(w8->view(), x, y8_ref, {});
+    same = true;
+    for (std::size_t i = 0; i < M; ++i) same = same && std::fabs(y8[i] - y8_ref[i]) <= 1e-4f;
+    expect(same, "w8a8 gemv matches the scalar reference");
+    expect(sieve::gemm_w8a8(*w8, sieve::matrix_view<const float>(x, N, K), sieve::matrix_view<float>(y, N, M), {},
+                            scratch)
+               .ok(),
+           "w8a8 gemm with a caller workspace");
 }
 
 int main() {

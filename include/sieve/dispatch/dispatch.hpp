@@ -221,6 +221,7 @@ bool with_active_arch(Run&& run) noexcept {
         }
     }
     (void)level;
+    (void)int8;
     return false;
 #elif defined(SIEVE_STATIC_ARCH)
     if (level == isa::scalar) return false;
@@ -230,6 +231,7 @@ bool with_active_arch(Run&& run) noexcept {
 #else
     (void)level;
     (void)run;
+    (void)int8;
     return false;
 #endif
 }

@@ -211,14 +211,9 @@ void bsr_gemv_w8a8(const bsr_view<std::int8_t, R, C>& w, const Index* block_col,
 template <class A, std::size_t R, std::size_t C, class Index>
 void bsr_gemm_w8a8(const bsr_view<std::int8_t, R, C>& w, const Index* block_col, matrix_view<const float> x,
                    matrix_view<float> y, const epilogue& ep, float* workspace) noexcept {
-    constexpr std::size_t L = lanes<A>, B = vbyte<A>::size;
+    constexpr std::size_t B = vbyte<A>::size;
     const std::size_t K = w.cols;
-    float* token_scales = workspace;
-    std::int8_t* panel = reinterpret_cast<std::int8_t*>(workspace + max_panel_width);
-    for (std::size_t n0 = 0; n0 < x.rows; n0 += L) {
-        const std::size_t count = x.rows - n0 < L ? x.rows - n0 : L;
-        pack_w8a8_panel<A>(x, n0, count, panel, token_scales);
-        const vfloat<A> token_scale = vfloat<A>::load_aligned(token_scales);
+    for_each_w8a8_panel<A>(x, y, ep, workspace, [&](const std::int8_t* panel, auto&& store) {
         for (std::size_t bi = 0; bi < w.row_blocks; ++bi)
             for (std::size_t r = 0; r < R && bi * R + r < w.rows; ++r) {
                 const std::size_t m = bi * R + r;
@@ -239,11 +234,9 @@ void bsr_gemm_w8a8(const bsr_view<std::int8_t, R, C>& w, const Index* block_col,
                     }
                     acc.flush(w.scales.at(m, k0));
                 }
-                panel_acc<A> result;
-                result.lo = acc.sum * token_scale;
-                store_column<A>(result, m, n0, count, y, ep);
+                store(acc, m);
             }
-    }
+    });
 }
 
 }  // namespace detail

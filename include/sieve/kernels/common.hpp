@@ -234,6 +234,27 @@ struct w8a8_acc {
     }
 };
 
+// The W8A8 GEMM driver: for each panel of L tokens, quantize and pack it (pack_w8a8_panel),
+// then let the format's row loop accumulate; `rows(panel, store)` calls store(acc, m) for
+// each output row m, which scales by the tokens' scales and stores with the epilogue.
+template <class A, class RowLoop>
+void for_each_w8a8_panel(matrix_view<const float> x, matrix_view<float> y, const epilogue& ep, float* workspace,
+                         RowLoop&& rows) noexcept {
+    constexpr std::size_t L = lanes<A>;
+    float* token_scales = workspace;  // 32 floats, then the panel (64-byte aligned)
+    std::int8_t* panel = reinterpret_cast<std::int8_t*>(workspace + max_panel_width);
+    for (std::size_t n0 = 0; n0 < x.rows; n0 += L) {
+        const std::size_t count = x.rows - n0 < L ? x.rows - n0 : L;
+        pack_w8a8_panel<A>(x, n0, count, panel, token_scales);
+        const vfloat<A> token_scale = vfloat<A>::load_aligned(token_scales);
+        rows(static_cast<const std::int8_t*>(panel), [&](const w8a8_acc<A>& acc, std::size_t m) {
+            panel_acc<A> result;
+            result.lo = acc.sum * token_scale;
+            store_column<A>(result, m, n0, count, y, ep);
+        });
+    }
+}
+
 // The int32 lanes of one W8A8 GEMV step are dequantized every `every` steps with `scale_of`:
 // once per scale group when a group spans whole int8 vectors, else every step with the
 // scales of the groups each lane falls in (groups of 32 with 64-byte AVX-512 vectors).

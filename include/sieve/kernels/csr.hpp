@@ -103,13 +103,8 @@ void csr_gemv_w8a8(const csr_view<std::int8_t>& w, const Index* cols, const floa
 template <class A, class Index>
 void csr_gemm_w8a8(const csr_view<std::int8_t>& w, const Index* cols, matrix_view<const float> x,
                    matrix_view<float> y, const epilogue& ep, float* workspace) noexcept {
-    constexpr std::size_t L = lanes<A>, B = vbyte<A>::size;
-    float* token_scales = workspace;
-    std::int8_t* panel = reinterpret_cast<std::int8_t*>(workspace + max_panel_width);
-    for (std::size_t n0 = 0; n0 < x.rows; n0 += L) {
-        const std::size_t count = x.rows - n0 < L ? x.rows - n0 : L;
-        pack_w8a8_panel<A>(x, n0, count, panel, token_scales);
-        const vfloat<A> token_scale = vfloat<A>::load_aligned(token_scales);
+    constexpr std::size_t B = vbyte<A>::size;
+    for_each_w8a8_panel<A>(x, y, ep, workspace, [&](const std::int8_t* panel, auto&& store) {
         for (std::size_t m = 0; m < w.rows; ++m) {
             const row_scales<std::int8_t> scales(w.scales, m);
             w8a8_acc<A> acc;
@@ -127,11 +122,9 @@ void csr_gemm_w8a8(const csr_view<std::int8_t>& w, const Index* cols, matrix_vie
                 }
                 acc.flush(scales.at(cols[first]));
             }
-            panel_acc<A> result;
-            result.lo = acc.sum * token_scale;
-            store_column<A>(result, m, n0, count, y, ep);
+            store(acc, m);
         }
-    }
+    });
 }
 
 }  // namespace detail

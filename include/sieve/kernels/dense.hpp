@@ -16,6 +16,26 @@
 #include "common.hpp"
 
 namespace sieve::kernels {
+namespace detail {
+
+// Rows m0 .. m0 + count of a dense matrix (count <= 4), padded to 4 by repeating row m0 so
+// the blocked loops need no tail; the padding rows' results are never stored.
+template <class T>
+struct dense_rows {
+    static constexpr std::size_t size = 4;
+    const T* row[size];
+    row_scales<T> scales[size];
+    std::size_t count;
+
+    dense_rows(const dense_view<T>& w, std::size_t m0) noexcept : count(w.rows - m0 < size ? w.rows - m0 : size) {
+        for (std::size_t r = 0; r < size; ++r) {
+            row[r] = w.values + (m0 + (r < count ? r : 0)) * w.ld;
+            scales[r] = row_scales<T>(w.scales, m0 + (r < count ? r : 0));
+        }
+    }
+};
+
+}  // namespace detail
 
 template <class A, class T>
 void gemv(const dense_view<T>& w, const float* x, float* y, const epilogue& ep) noexcept {
@@ -27,15 +47,12 @@ void gemv(const dense_view<T>& w, const float* x, float* y, const epilogue& ep) 
     std::size_t pending = 0, m_first = 0;
 
     for (std::size_t m0 = 0; m0 < w.rows; m0 += RB) {
-        const std::size_t nr = w.rows - m0 < RB ? w.rows - m0 : RB;
-        const T* row[RB];
-        row_scales<T> scales[RB];
+        const detail::dense_rows<T> rows(w, m0);
+        const std::size_t nr = rows.count;
+        const auto& row = rows.row;
+        const auto& scales = rows.scales;
         vfloat<A> acc[RB];
-        for (std::size_t r = 0; r < RB; ++r) {
-            row[r] = w.values + (m0 + (r < nr ? r : 0)) * w.ld;
-            scales[r] = row_scales<T>(w.scales, m0 + (r < nr ? r : 0));
-            acc[r] = vfloat<A>(0.0f);
-        }
+        for (std::size_t r = 0; r < RB; ++r) acc[r] = vfloat<A>(0.0f);
         for (std::size_t k0 = 0, k1; k0 < K; k0 = k1) {  // one pass per scale group
             k1 = scales[0].group_end(k0, K);
             const std::size_t k1_main = k1 < k_main ? k1 : k_main;
@@ -85,18 +102,16 @@ void gemm(const dense_view<T>& w, matrix_view<const float> x, matrix_view<float>
     const std::size_t K = w.cols;
     for_each_panel<A>(x, workspace, [&](const float* panel, std::size_t n0, std::size_t count) {
         for (std::size_t m0 = 0; m0 < w.rows; m0 += RB) {
-            const std::size_t nr = w.rows - m0 < RB ? w.rows - m0 : RB;
-            const T* row[RB];
-            for (std::size_t r = 0; r < RB; ++r) row[r] = w.values + (m0 + (r < nr ? r : 0)) * w.ld;
+            const detail::dense_rows<T> rows(w, m0);
+            const std::size_t nr = rows.count;
+            const auto& row = rows.row;
             panel_acc<A> acc[RB];
             if constexpr (is_int8_weight<T>) {
-                const row_scales<T> first(w.scales, m0);
-                for (std::size_t k0 = 0; k0 < K; k0 = first.group_end(k0, K)) {
+                for (std::size_t k0 = 0; k0 < K; k0 = rows.scales[0].group_end(k0, K)) {
                     panel_acc<A> part[RB];
-                    for (std::size_t k = k0; k < first.group_end(k0, K); ++k)
+                    for (std::size_t k = k0; k < rows.scales[0].group_end(k0, K); ++k)
                         for (std::size_t r = 0; r < RB; ++r) part[r].add(static_cast<float>(row[r][k]), panel + k * P);
-                    for (std::size_t r = 0; r < RB; ++r)
-                        acc[r].add_scaled(part[r], row_scales<T>(w.scales, m0 + (r < nr ? r : 0)).at(k0));
+                    for (std::size_t r = 0; r < RB; ++r) acc[r].add_scaled(part[r], rows.scales[r].at(k0));
                 }
             } else {
                 for (std::size_t k = 0; k < K; ++k)
@@ -117,13 +132,10 @@ void gemv_w8a8(const dense_view<std::int8_t>& w, const float* x, float* y, const
     w8a8_row_store<A> out{quantize_vector<A>(x, K, scratch), y, ep};
     const w8a8_row_flush<A> flush(w.scales.group);
     for (std::size_t m0 = 0; m0 < w.rows; m0 += RB) {
-        const std::size_t nr = w.rows - m0 < RB ? w.rows - m0 : RB;
-        const std::int8_t* row[RB];
-        row_scales<std::int8_t> scales[RB];
-        for (std::size_t r = 0; r < RB; ++r) {
-            row[r] = w.values + (m0 + (r < nr ? r : 0)) * w.ld;
-            scales[r] = row_scales<std::int8_t>(w.scales, m0 + (r < nr ? r : 0));
-        }
+        const detail::dense_rows<std::int8_t> rows(w, m0);
+        const std::size_t nr = rows.count;
+        const auto& row = rows.row;
+        const auto& scales = rows.scales;
         w8a8_acc<A> acc[RB];
         std::size_t steps = 0, k_flush = 0;
         for (std::size_t k = 0; k < K; k += B) {
@@ -153,31 +165,20 @@ void gemv_w8a8(const dense_view<std::int8_t>& w, const float* x, float* y, const
 template <class A>
 void gemm_w8a8(const dense_view<std::int8_t>& w, matrix_view<const float> x, matrix_view<float> y,
                const epilogue& ep, float* workspace) noexcept {
-    constexpr std::size_t L = lanes<A>, B = vbyte<A>::size, RB = 4;
+    constexpr std::size_t B = vbyte<A>::size, RB = 4;
     const std::size_t K = w.cols, quads = (K + 3) / 4;
-    float* token_scales = workspace;
-    std::int8_t* panel = reinterpret_cast<std::int8_t*>(workspace + max_panel_width);
-    for (std::size_t n0 = 0; n0 < x.rows; n0 += L) {
-        const std::size_t count = x.rows - n0 < L ? x.rows - n0 : L;
-        pack_w8a8_panel<A>(x, n0, count, panel, token_scales);
-        const vfloat<A> token_scale = vfloat<A>::load_aligned(token_scales);
+    for_each_w8a8_panel<A>(x, y, ep, workspace, [&](const std::int8_t* panel, auto&& store) {
         for (std::size_t m0 = 0; m0 < w.rows; m0 += RB) {
-            const std::size_t nr = w.rows - m0 < RB ? w.rows - m0 : RB;
-            const std::int8_t* row[RB];
-            row_scales<std::int8_t> scales[RB];
-            for (std::size_t r = 0; r < RB; ++r) {
-                row[r] = w.values + (m0 + (r < nr ? r : 0)) * w.ld;
-                scales[r] = row_scales<std::int8_t>(w.scales, m0 + (r < nr ? r : 0));
-            }
+            const detail::dense_rows<std::int8_t> rows(w, m0);
             w8a8_acc<A> acc[RB];
             for (std::size_t q0 = 0; q0 < quads;) {  // one pass per scale group (int32-safe chunks per row)
                 const std::size_t k0 = 4 * q0;
-                std::size_t q1 = (scales[0].group_end(k0, 4 * quads) + 3) / 4;
+                std::size_t q1 = (rows.scales[0].group_end(k0, 4 * quads) + 3) / 4;
                 if (q1 - q0 > 8192) q1 = q0 + 8192;
                 for (std::size_t q = q0; q < q1; ++q) {
                     const vbyte<A> xv = vbyte<A>::load_aligned(panel + q * B);
                     for (std::size_t r = 0; r < RB; ++r) {
-                        const std::int8_t* quad = row[r] + 4 * q;
+                        const std::int8_t* quad = rows.row[r] + 4 * q;
                         std::int8_t tail[4] = {};
                         if (4 * q + 4 > K) {  // the row's last, partial quad: no load past the row
                             for (std::size_t i = 0; 4 * q + i < K; ++i) tail[i] = quad[i];
@@ -186,16 +187,12 @@ void gemm_w8a8(const dense_view<std::int8_t>& w, matrix_view<const float> x, mat
                         acc[r].part = dot_i8(acc[r].part, broadcast_quad<A>(quad), xv, A{});
                     }
                 }
-                for (std::size_t r = 0; r < RB; ++r) acc[r].flush(scales[r].at(k0));
+                for (std::size_t r = 0; r < RB; ++r) acc[r].flush(rows.scales[r].at(k0));
                 q0 = q1;
             }
-            for (std::size_t r = 0; r < nr; ++r) {
-                panel_acc<A> result;
-                result.lo = acc[r].sum * token_scale;
-                store_column<A>(result, m0 + r, n0, count, y, ep);
-            }
+            for (std::size_t r = 0; r < rows.count; ++r) store(acc[r], m0 + r);
         }
-    }
+    });
 }
 
 }  // namespace sieve::kernels

@@ -167,14 +167,9 @@ void gemv_w8a8(const nm_view<std::int8_t>& w, const float* x, float* y, const ep
 template <class A>
 void gemm_w8a8(const nm_view<std::int8_t>& w, matrix_view<const float> x, matrix_view<float> y, const epilogue& ep,
                float* workspace) noexcept {
-    constexpr std::size_t L = lanes<A>, B = vbyte<A>::size;
+    constexpr std::size_t B = vbyte<A>::size;
     const std::size_t span = w.groups * w.pattern.m;
-    float* token_scales = workspace;
-    std::int8_t* panel = reinterpret_cast<std::int8_t*>(workspace + max_panel_width);
-    for (std::size_t n0 = 0; n0 < x.rows; n0 += L) {
-        const std::size_t count = x.rows - n0 < L ? x.rows - n0 : L;
-        pack_w8a8_panel<A>(x, n0, count, panel, token_scales);
-        const vfloat<A> token_scale = vfloat<A>::load_aligned(token_scales);
+    for_each_w8a8_panel<A>(x, y, ep, workspace, [&](const std::int8_t* panel, auto&& store) {
         for (std::size_t m = 0; m < w.rows; ++m) {
             const std::int8_t* values = w.values + m * w.values_ld;
             const std::uint8_t* meta = w.meta + m * w.meta_ld;
@@ -201,11 +196,9 @@ void gemm_w8a8(const nm_view<std::int8_t>& w, matrix_view<const float> x, matrix
                 }
             }
             acc.flush(scales.at(group_start));
-            panel_acc<A> result;
-            result.lo = acc.sum * token_scale;
-            store_column<A>(result, m, n0, count, y, ep);
+            store(acc, m);
         }
-    }
+    });
 }
 
 }  // namespace sieve::kernels

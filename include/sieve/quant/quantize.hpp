@@ -139,8 +139,7 @@ struct quantizer {
         out.cols_ = w.cols_;
         out.group_ = cfg.group;
         SIEVE_TRY(copy(out.row_ptr_, w.row_ptr_));
-        SIEVE_TRY(out.col_index_.allocate(w.col_index_.size(), w.col_index_.width()));
-        for (std::size_t i = 0; i < w.col_index_.size(); ++i) out.col_index_.set(i, w.col_index_.get(i));
+        SIEVE_TRY(copy(out.col_index_, w.col_index_));
         SIEVE_TRY(out.values_.allocate(w.values_.size()));
         SIEVE_TRY(quantize_values(op, w.view(), cfg, out.scales_, out.values_.data(), same_place, report));
         return out;
@@ -178,8 +177,7 @@ struct quantizer {
         out.col_blocks_ = w.col_blocks_;
         out.group_ = cfg.group;
         SIEVE_TRY(copy(out.block_row_ptr_, w.block_row_ptr_));
-        SIEVE_TRY(out.block_col_.allocate(w.block_col_.size(), w.block_col_.width()));
-        for (std::size_t i = 0; i < w.block_col_.size(); ++i) out.block_col_.set(i, w.block_col_.get(i));
+        SIEVE_TRY(copy(out.block_col_, w.block_col_));
         SIEVE_TRY(out.values_.allocate(w.values_.size()));
         SIEVE_TRY(quantize_values(op, w.view(), cfg, out.scales_, out.values_.data(), same_place, report));
         return out;
@@ -192,6 +190,11 @@ private:
     static status copy(aligned_buffer<U>& to, const aligned_buffer<U>& from) noexcept {
         SIEVE_TRY(to.allocate(from.size()));
         if (from.size() != 0) std::memcpy(to.data(), from.data(), from.bytes());
+        return {};
+    }
+    static status copy(index_array& to, const index_array& from) noexcept {
+        SIEVE_TRY(to.allocate(from.size(), from.width()));
+        for (std::size_t i = 0; i < from.size(); ++i) to.set(i, from.get(i));
         return {};
     }
 };

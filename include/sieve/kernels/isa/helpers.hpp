@@ -95,18 +95,16 @@ constexpr byte_expand_table make_byte_expand_table() {
 }
 inline constexpr byte_expand_table byte_expand = make_byte_expand_table();
 
-// The 16-byte control that expands the packed bytes of a 16-position mask: the high half's
-// ranks start after the low half's values. Unset positions hold 0x80 plus at most 8, still
-// at least 0x80, so they still read as zero.
+// The 16-byte control that expands the packed bytes of a 16-position mask, as its low and
+// high 8 bytes (kept in registers: a 16-byte load of two fresh 8-byte stores would miss
+// store forwarding): the high half's ranks start after the low half's values. Unset
+// positions hold 0x80 plus at most 8, still at least 0x80, so they still read as zero.
 template <class A>
-void expand_control16(std::uint32_t bits, std::uint8_t* out, A) noexcept {
+void expand_control16(std::uint32_t bits, std::uint64_t& low, std::uint64_t& high, A) noexcept {
     const std::uint32_t lo = bits & 0xFFu, hi = (bits >> 8) & 0xFFu;
-    std::uint64_t c0, c1;
-    std::memcpy(&c0, byte_expand.control[lo], 8);
-    std::memcpy(&c1, byte_expand.control[hi], 8);
-    c1 += static_cast<std::uint64_t>(__builtin_popcount(lo)) * 0x0101010101010101ull;
-    std::memcpy(out, &c0, 8);
-    std::memcpy(out + 8, &c1, 8);
+    std::memcpy(&low, byte_expand.control[lo], 8);
+    std::memcpy(&high, byte_expand.control[hi], 8);
+    high += static_cast<std::uint64_t>(__builtin_popcount(lo)) * 0x0101010101010101ull;
 }
 }  // namespace detail
 
@@ -304,10 +302,10 @@ vbyte<A> expand_bytes(const std::int8_t* src, std::uint64_t bits, A arch) noexce
         __m128i part[B / 16];
         for (std::size_t c = 0; c < B / 16; ++c) {
             const std::uint32_t b16 = static_cast<std::uint32_t>(bits >> (16 * c)) & 0xFFFFu;
-            alignas(16) std::uint8_t control[16];
-            detail::expand_control16(b16, control, arch);
+            std::uint64_t low, high;
+            detail::expand_control16(b16, low, high, arch);
             part[c] = _mm_shuffle_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(src)),
-                                       _mm_load_si128(reinterpret_cast<const __m128i*>(control)));
+                                       _mm_set_epi64x(static_cast<long long>(high), static_cast<long long>(low)));
             src += __builtin_popcount(b16);
         }
 #if XSIMD_WITH_AVX512BW
@@ -327,9 +325,9 @@ vbyte<A> expand_bytes(const std::int8_t* src, std::uint64_t bits, A arch) noexce
 #endif
 #if XSIMD_WITH_NEON64
     if constexpr (is_neon<A>) {
-        alignas(16) std::uint8_t control[16];
-        detail::expand_control16(static_cast<std::uint32_t>(bits), control, arch);
-        return vqtbl1q_s8(vld1q_s8(src), vld1q_u8(control));
+        std::uint64_t low, high;
+        detail::expand_control16(static_cast<std::uint32_t>(bits), low, high, arch);
+        return vqtbl1q_s8(vld1q_s8(src), vcombine_u8(vcreate_u8(low), vcreate_u8(high)));
     } else
 #endif
     {
