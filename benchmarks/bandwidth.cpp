@@ -1,0 +1,143 @@
+// Read bandwidth: stream cold buffers (the same rotation as the kernels' weights: 64 MiB
+// blocks, together >= 4x the LLC) through the widest SIMD loads the CPU has. Each block is
+// read as 8 concurrent sequential streams, a cache line of each per loop trip, summed into 8
+// independent accumulators. One stream is not what a core can read: on the development VM
+// (EPYC, family 25) one stream read ~14 GB/s and 4 to 8 streams ~19-21 GB/s (a GEMV kernel
+// walks several rows at once, so it gets the latter); 16 streams read less again. The body
+// is written once with GCC vector extensions, compiled per ISA through `target` attributes
+// and picked by a CPU check: the file itself is built for baseline x86-64.
+//
+// Threads: a run splits each block into one slice per thread (read_slices); today it is
+// registered for one thread. A multi-thread variant runs the slices on a pool and reports
+// the sum of their bytes.
+#include "bandwidth.hpp"
+
+#include "cold.hpp"
+
+#include <sieve/dispatch/cpu.hpp>
+
+#include <benchmark/benchmark.h>
+#include <fmt/format.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace bench {
+namespace {
+
+constexpr std::size_t block_bytes = std::size_t{64} << 20;
+constexpr std::size_t streams = 8;       // concurrent sequential streams per block (slice)
+constexpr std::size_t accumulators = 8;  // independent sums: the add latency never limits
+constexpr std::size_t line = 64;
+constexpr std::size_t step = streams * line;  // bytes per loop trip; slices are multiples
+
+using u64x2 = std::uint64_t __attribute__((vector_size(16)));
+using u64x4 = std::uint64_t __attribute__((vector_size(32)));
+using u64x8 = std::uint64_t __attribute__((vector_size(64)));
+
+// Sums [p, p + bytes) as 64-bit lanes, reading `streams` parts of it side by side; p is
+// 64-byte aligned, bytes a multiple of `step`. Always inlined, so each caller's `target`
+// decides the instructions.
+template <class V>
+__attribute__((always_inline)) inline std::uint64_t sum_lanes(const std::uint8_t* p, std::size_t bytes) {
+    constexpr std::size_t per_line = line / sizeof(V);
+    const std::size_t part = bytes / streams;
+    V acc[accumulators] = {};
+    for (std::size_t i = 0; i < part; i += line) {
+#pragma GCC unroll 64
+        for (std::size_t k = 0; k < streams * per_line; ++k)
+            acc[k % accumulators] +=
+                *reinterpret_cast<const V*>(p + (k / per_line) * part + i + (k % per_line) * sizeof(V));
+    }
+    for (std::size_t j = 1; j < accumulators; ++j) acc[0] += acc[j];
+    std::uint64_t sum = 0;
+    for (std::size_t lane = 0; lane < sizeof(V) / sizeof(std::uint64_t); ++lane) sum += acc[0][lane];
+    return sum;
+}
+
+using read_fn = std::uint64_t (*)(const std::uint8_t*, std::size_t);
+
+struct read_kernel {
+    const char* simd;
+    read_fn fn;
+    bool supported;
+};
+
+#if defined(__x86_64__)
+__attribute__((target("avx512f"))) std::uint64_t read_avx512(const std::uint8_t* p, std::size_t n) {
+    return sum_lanes<u64x8>(p, n);
+}
+__attribute__((target("avx2"))) std::uint64_t read_avx2(const std::uint8_t* p, std::size_t n) {
+    return sum_lanes<u64x4>(p, n);
+}
+std::uint64_t read_sse2(const std::uint8_t* p, std::size_t n) { return sum_lanes<u64x2>(p, n); }
+
+std::vector<read_kernel> read_kernels() {
+    const sieve::cpu_features& f = sieve::cpu();
+    return {{"sse2", read_sse2, true}, {"avx2", read_avx2, f.avx2}, {"avx512", read_avx512, f.avx512f}};
+}
+#else
+std::uint64_t read_base(const std::uint8_t* p, std::size_t n) { return sum_lanes<u64x2>(p, n); }
+std::vector<read_kernel> read_kernels() { return {{"simd128", read_base, true}}; }
+#endif
+
+struct read_block {
+    const std::uint8_t* data = nullptr;
+    std::size_t bytes = 0;
+};
+template <class F> void for_each_array(read_block& b, F&& f) { f(b.data, b.bytes); }
+
+cold_set<read_block>& read_blocks() {
+    return cached<cold_set<read_block>>("bandwidth/read", [] {
+        auto first = std::make_shared<sieve::aligned_buffer<std::uint8_t>>();
+        cold_set<read_block> failed;
+        if (sieve::status s = first->allocate(block_bytes); !s.ok()) {
+            failed.error = s.message();
+            return failed;
+        }
+        for (std::size_t i = 0; i < block_bytes; ++i) (*first)[i] = static_cast<std::uint8_t>(i * 131);
+        return make_cold(read_block{first->data(), block_bytes}, first, block_bytes, 0);
+    });
+}
+
+// Reads one block as `threads` slices (whole steps each); one thread reads them all.
+std::uint64_t read_slices(read_fn fn, const read_block& b, std::size_t threads) {
+    const std::size_t slice = b.bytes / threads / step * step;
+    std::uint64_t sum = 0;
+    for (std::size_t t = 0; t < threads; ++t) sum += fn(b.data + t * slice, t + 1 == threads ? b.bytes - t * slice : slice);
+    return sum;
+}
+
+void read_bandwidth(benchmark::State& state, read_fn fn, std::size_t threads) {
+    cold_set<read_block>& blocks = read_blocks();
+    if (!blocks.error.empty()) return state.SkipWithError(blocks.error.c_str());
+    std::uint64_t sum = 0;
+    for (auto _ : state) {
+        sum += read_slices(fn, blocks.take(), threads);
+        benchmark::DoNotOptimize(sum);
+    }
+    state.counters["bytes"] = static_cast<double>(block_bytes);
+    state.counters["GB/s"] = benchmark::Counter(block_bytes * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
+    state.counters["copies"] = static_cast<double>(blocks.views.size());
+}
+
+}  // namespace
+
+std::size_t register_bandwidth() {
+    const std::size_t threads = 1;
+    std::size_t count = 0;
+    for (const read_kernel& k : read_kernels()) {
+        if (!k.supported) continue;
+        benchmark::RegisterBenchmark(fmt::format("bandwidth/read/{}/t{}", k.simd, threads).c_str(), read_bandwidth,
+                                     k.fn, threads)
+            ->Unit(benchmark::kMillisecond)
+            ->UseRealTime();
+        ++count;
+    }
+    return count;
+}
+
+bool is_read_bandwidth(const std::string& name) { return name.rfind("bandwidth/read/", 0) == 0; }
+
+}  // namespace bench

@@ -1,0 +1,17 @@
+// The DRAM read bandwidth of this machine, measured in the same run as the kernels: the
+// yardstick of every memory-bound GEMV ("% of bandwidth" in the report).
+#pragma once
+
+#include <cstddef>
+#include <string>
+
+namespace bench {
+
+// Registers bandwidth/read/<simd>/t1 for each read kernel this CPU runs (the widest is the
+// one that matters; the narrower ones show what a kernel that loads less per instruction gets).
+std::size_t register_bandwidth();  // returns how many
+
+// Whether a benchmark name is one of those rows.
+bool is_read_bandwidth(const std::string& name);
+
+}  // namespace bench
