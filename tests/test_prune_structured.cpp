@@ -1,0 +1,251 @@
+// The channel-pruned format (formats/structured.hpp) and its gemv / gemm
+// (ops_structured.hpp): packing from masks, nonzeros and magnitude, unpacking, sizes,
+// validate(), and the products on every ISA path against the naive product of the unpacked
+// matrix, with every epilogue, removed inputs holding NaN/Inf, caller scratch or the
+// per-thread buffer, and the argument checks.
+#include <catch2/catch.hpp>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <sieve/sieve.hpp>
+#include <utility>
+#include <vector>
+
+#include "support/catch_sieve.hpp"
+#include "support/compare.hpp"
+#include "support/formats.hpp"
+#include "support/isa.hpp"
+#include "support/ops_check.hpp"
+#include "support/pruning.hpp"
+#include "support/random.hpp"
+
+using namespace sieve_test;
+
+namespace {
+
+// A mask keeping the rows and columns whose flag is set (the shape channel pruning makes).
+std::vector<std::uint8_t> channel_mask(const std::vector<bool>& rows, const std::vector<bool>& cols) {
+    std::vector<std::uint8_t> mask(rows.size() * cols.size(), 0);
+    for (std::size_t r = 0; r < rows.size(); ++r)
+        for (std::size_t c = 0; c < cols.size(); ++c) mask[r * cols.size() + c] = rows[r] && cols[c];
+    return mask;
+}
+
+std::vector<bool> random_flags(rng& r, std::size_t n, double keep) {
+    std::vector<bool> out(n);
+    for (std::size_t i = 0; i < n; ++i) out[i] = r.bernoulli(keep);
+    return out;
+}
+
+struct channel_case {
+    const char* name;
+    double keep_rows, keep_cols;
+};
+const channel_case channel_cases[] = {
+    {"inputs removed", 1.0, 0.5}, {"outputs removed", 0.6, 1.0}, {"both removed", 0.7, 0.4},
+    {"nothing removed", 1.0, 1.0}, {"every input removed", 1.0, 0.0}, {"every output removed", 0.0, 1.0},
+};
+
+sieve::channel_pruned_matrix<> pack_channels(const test_matrix& w, const std::vector<std::uint8_t>& mask) {
+    auto packed = sieve::channel_pruned_matrix<>::pack(w.view(),
+                                                       sieve::selection::from_mask(mask_view(mask, w.rows(), w.cols())));
+    INFO(packed.message());
+    REQUIRE(packed.ok());
+    return std::move(*packed);
+}
+
+}  // namespace
+
+TEST_CASE("channel pack keeps whole rows and columns and unpacks to the masked matrix", "[prune][structured][pack]") {
+    const std::uint32_t seed = 701;
+    CAPTURE(seed);
+    rng r(seed);
+    for (const auto& shape : format_shapes())
+        for (const auto& c : channel_cases) {
+            CAPTURE(shape.first, shape.second, c.name);
+            const test_matrix w = random_matrix(r, shape.first, shape.second, {0.9});
+            const auto rows = random_flags(r, shape.first, c.keep_rows);
+            const auto cols = random_flags(r, shape.second, c.keep_cols);
+            const auto mask = channel_mask(rows, cols);
+            const auto packed = pack_channels(w, mask);
+            require_unpacks_to(packed, masked(w, mask));
+            std::size_t kept_rows = 0, kept_cols = 0;
+            for (bool b : rows) kept_rows += b;
+            for (bool b : cols) kept_cols += b;
+            // A channel survives only when some weight in it does.
+            if (kept_rows != 0 && kept_cols != 0) {
+                CHECK(packed.kept_outputs().size == kept_rows);
+                CHECK(packed.kept_inputs().size == kept_cols);
+            }
+            CHECK(packed.nnz() == packed.inner().rows() * packed.inner().cols());
+            CHECK(packed.bytes() == packed.inner().bytes() + 4 * (packed.kept_inputs().size + packed.kept_outputs().size));
+            CHECK(sieve::validate(packed.view()).ok());
+        }
+}
+
+TEST_CASE("channel pack drops zero channels with nonzeros and input channels with magnitude",
+          "[prune][structured][pack]") {
+    test_matrix w(3, 5, {}, 1.0f);
+    for (std::size_t r = 0; r < 3; ++r) w(r, 1) = w(r, 3) = 0.0f;
+    for (std::size_t c = 0; c < 5; ++c) w(2, c) = 0.0f;
+    auto nz = sieve::channel_pruned_matrix<>::pack(w.view());
+    REQUIRE(nz.ok());
+    CHECK(std::vector<std::uint32_t>(nz->kept_inputs().begin(), nz->kept_inputs().end()) ==
+          std::vector<std::uint32_t>{0, 2, 4});
+    CHECK(std::vector<std::uint32_t>(nz->kept_outputs().begin(), nz->kept_outputs().end()) ==
+          std::vector<std::uint32_t>{0, 1});
+    require_unpacks_to(*nz, w);
+
+    // Magnitude removes the input channels of smallest sum |w|.
+    test_matrix v(2, 4);
+    const float values[2][4] = {{1, -5, 0.5f, 2}, {1, 1, -0.25f, -2}};
+    for (std::size_t r = 0; r < 2; ++r)
+        for (std::size_t c = 0; c < 4; ++c) v(r, c) = values[r][c];
+    auto mag = sieve::channel_pruned_matrix<>::pack(v.view(), sieve::selection::magnitude(0.5));
+    REQUIRE(mag.ok());
+    CHECK(std::vector<std::uint32_t>(mag->kept_inputs().begin(), mag->kept_inputs().end()) ==
+          std::vector<std::uint32_t>{1, 3});
+    CHECK(mag->kept_outputs().size == 2);
+}
+
+TEST_CASE("channel validate refuses unordered, repeated or out-of-range indices", "[prune][structured][errors]") {
+    test_matrix w(4, 6, {}, 1.0f);
+    const auto packed = pack_channels(w, channel_mask({true, false, true, true}, {true, true, false, true, false, true}));
+    sieve::channel_pruned_view<> v = packed.view();
+    CHECK(sieve::validate(v).ok());
+    std::vector<std::uint32_t> inputs(packed.kept_inputs().begin(), packed.kept_inputs().end());
+    v.kept_inputs = inputs.data();
+    inputs[1] = inputs[0];
+    require_error(sieve::validate(v), sieve::errc::corrupt_data, {"input"});
+    inputs[1] = 9;
+    require_error(sieve::validate(v), sieve::errc::corrupt_data, {"input"});
+    std::vector<std::uint32_t> outputs = {2, 0, 3};
+    v = packed.view();
+    v.kept_outputs = outputs.data();
+    require_error(sieve::validate(v), sieve::errc::corrupt_data, {"output"});
+    v = packed.view();
+    v.kept_inputs = nullptr;
+    require_error(sieve::validate(v), sieve::errc::null_pointer);
+    v = packed.view();
+    v.rows = 2;  // inner has 3 rows
+    require_error(sieve::validate(v), sieve::errc::corrupt_data);
+}
+
+namespace {
+
+struct channel_weights {
+    sieve::channel_pruned_matrix<> matrix;
+    test_matrix dense;
+    std::vector<std::uint8_t> stored;  // positions the inner matrix stores
+};
+
+channel_weights make_channel_weights(rng& r, std::size_t m, std::size_t k, const channel_case& c) {
+    const test_matrix w = random_matrix(r, m, k, {0.8});
+    const auto mask = channel_mask(random_flags(r, m, c.keep_rows), random_flags(r, k, c.keep_cols));
+    channel_weights out{pack_channels(w, mask), {}, {}};
+    out.dense = unpack_to_test(out.matrix);
+    out.stored.assign(m * k, 0);
+    for (std::uint32_t row : out.matrix.kept_outputs())
+        for (std::uint32_t col : out.matrix.kept_inputs()) out.stored[row * k + col] = 1;
+    return out;
+}
+
+// Puts NaN / Inf on removed input channels only: they must never reach an output.
+void poison_removed_inputs(test_matrix& x, const sieve::channel_pruned_matrix<>& w) {
+    std::vector<bool> kept(x.cols(), false);
+    for (std::uint32_t c : w.kept_inputs()) kept[c] = true;
+    for (std::size_t t = 0; t < x.rows(); ++t)
+        for (std::size_t c = 0; c < x.cols(); ++c)
+            if (!kept[c]) x(t, c) = (c % 2) ? std::numeric_limits<float>::infinity() : std::nanf("");
+}
+
+}  // namespace
+
+TEST_CASE("channel gemv and gemm match the naive product on every ISA", "[prune][structured][ops]") {
+    SIEVE_ON_EACH_ISA();
+    const std::uint32_t seed = 702;
+    CAPTURE(seed);
+    rng r(seed);
+    for (const auto& c : channel_cases)
+        for (auto shape : {std::pair<std::size_t, std::size_t>{7, 33}, {20, 16}}) {
+            CAPTURE(c.name, shape.first, shape.second);
+            const channel_weights w = make_channel_weights(r, shape.first, shape.second, c);
+            for (const auto& ec : epilogue_cases())
+                for (bool caller_scratch : {false, true}) {
+                    INFO("epilogue " << ec.name << (caller_scratch ? ", caller scratch" : ", thread scratch"));
+                    const std::vector<float> bias = random_bias(r, shape.first);
+                    const sieve::epilogue ep = make_epilogue(ec, bias);
+                    const std::size_t n = 5;
+                    test_matrix x = random_matrix(r, n, shape.second, {1.0, -1.0f, 1.0f}, unaligned());
+                    poison_removed_inputs(x, w.matrix);
+                    const test_matrix before = prior_output(r, n, shape.first, ep);
+                    sieve::aligned_buffer<float> scratch;
+                    REQUIRE(scratch.allocate(sieve::gemm_scratch_size(w.matrix, n)).ok());
+                    const sieve::span<float> s =
+                        caller_scratch ? sieve::span<float>(scratch.data(), scratch.size()) : sieve::span<float>();
+
+                    test_matrix y = copy_with_layout(before, strided(3));
+                    sieve::status st = sieve::gemm(w.matrix, x.view(), y.mutable_view(), ep, s);
+                    INFO(st.message());
+                    REQUIRE(st.ok());
+                    CHECK(y.layout_intact());
+                    std::vector<expected_value> want;
+                    for (std::size_t t = 0; t < n; ++t) {
+                        const auto row = naive_gemv(w.dense.view(), w.stored, &x(t, 0), &before(t, 0), ep);
+                        want.insert(want.end(), row.begin(), row.end());
+                    }
+                    const comparison gemm_cmp = compare("gemm Y vs naive", elements(y), want);
+                    INFO(gemm_cmp.text());
+                    CHECK(gemm_cmp.ok);
+
+                    // Token 0 as the vector case, through the view.
+                    const sieve::span<float> s1 =
+                        caller_scratch ? sieve::span<float>(scratch.data(), sieve::gemv_scratch_size(w.matrix))
+                                       : sieve::span<float>();
+                    test_matrix y_row(1, shape.first), x_row(1, shape.second, unaligned());
+                    for (std::size_t i = 0; i < shape.first; ++i) y_row(0, i) = before(0, i);
+                    for (std::size_t j = 0; j < shape.second; ++j) x_row(0, j) = x(0, j);
+                    st = sieve::gemv(w.matrix.view(), x_row.span(), y_row.mutable_span(), ep, s1);
+                    REQUIRE(st.ok());
+                    const auto want_v = naive_gemv(w.dense.view(), w.stored, &x_row(0, 0), &before(0, 0), ep);
+                    const comparison gemv_cmp = compare("gemv y vs naive", elements(y_row), want_v);
+                    INFO(gemv_cmp.text());
+                    CHECK(gemv_cmp.ok);
+                }
+        }
+}
+
+TEST_CASE("channel gemv and gemm check their arguments and scratch", "[prune][structured][errors]") {
+    test_matrix w(6, 10, {}, 1.0f);
+    const auto packed = pack_channels(w, channel_mask({true, false, true, true, false, true},
+                                                      {true, false, true, true, true, false, false, true, true, true}));
+    test_matrix x(1, 10, {}, 1.0f), y(1, 6), xs(3, 10, {}, 1.0f), ys(3, 6);
+    require_error(sieve::gemv(packed, x.span(), sieve::span<float>(y.data(), 5)), sieve::errc::shape_mismatch, {"y"});
+    require_error(sieve::gemv(packed, sieve::span<const float>(x.data(), 9), y.mutable_span()),
+                  sieve::errc::shape_mismatch, {"x"});
+    require_error(sieve::gemm(packed, xs.view(), sieve::matrix_view<float>(ys.data(), 2, 6)),
+                  sieve::errc::shape_mismatch, {"Y"});
+    std::vector<float> bias(5, 0.0f);
+    sieve::epilogue ep;
+    ep.bias = sieve::span<const float>(bias);
+    require_error(sieve::gemv(packed, x.span(), y.mutable_span(), ep), sieve::errc::shape_mismatch, {"bias"});
+
+    sieve::aligned_buffer<float> scratch;
+    REQUIRE(scratch.allocate(sieve::gemm_scratch_size(packed, 3) + 16).ok());
+    require_error(sieve::gemm(packed, xs.view(), ys.mutable_view(), {}, sieve::span<float>(scratch.data(), 3)),
+                  sieve::errc::shape_mismatch, {"scratch"});
+    require_error(sieve::gemm(packed, xs.view(), ys.mutable_view(), {},
+                              sieve::span<float>(scratch.data() + 1, sieve::gemm_scratch_size(packed, 3))),
+                  sieve::errc::bad_argument, {"aligned"});
+    // Scratch over the output is refused before anything is written.
+    sieve::aligned_buffer<float> shared;
+    REQUIRE(shared.allocate(sieve::gemv_scratch_size(packed) + 16).ok());
+    require_error(sieve::gemv(packed, x.span(), sieve::span<float>(shared.data(), 6), {},
+                              sieve::span<float>(shared.data(), sieve::gemv_scratch_size(packed))),
+                  sieve::errc::aliasing, {"scratch"});
+    require_error(sieve::gemv(packed, x.span(), sieve::span<float>(x.data(), 6)), sieve::errc::aliasing);
+    // Views built over foreign memory are checked at the call.
+    sieve::channel_pruned_view<> bad = packed.view();
+    bad.kept_outputs = nullptr;
+    require_error(sieve::gemv(bad, x.span(), y.mutable_span()), sieve::errc::null_pointer);
+}
