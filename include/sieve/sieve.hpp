@@ -2,6 +2,8 @@
 //
 //   pack once:    auto w = sieve::nm_matrix<>::pack(weights, {2, 4}, sieve::selection::magnitude());
 //   run many:     sieve::gemv(*w, x, y);   sieve::gemm(*w, X, Y, {bias, 1, 0, sieve::activation::silu});
+//   int8:         auto w8 = sieve::quantize(*w, sieve::quant_config::per_group(64));
+//                 sieve::gemv(*w8, x, y);  sieve::gemv_w8a8(*w8, x, y);
 #pragma once
 
 #include "core/config.hpp"
@@ -15,6 +17,7 @@
 #include "formats/nm.hpp"
 #include "formats/bsr.hpp"
 #include "formats/structured.hpp"
+#include "quant/quantize.hpp"
 #include "dispatch/isa.hpp"
 #include "dispatch/dispatch.hpp"
 #include "ops.hpp"

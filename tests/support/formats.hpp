@@ -11,6 +11,7 @@
 #include <cstring>
 #include <limits>
 #include <sieve/sieve.hpp>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -30,11 +31,13 @@ test_matrix unpack_to_test(const Matrix& a) {
 }
 
 // Positions a view stores, as a rows x cols byte mask.
-inline std::vector<std::uint8_t> stored_positions(const sieve::dense_view<float>& v) {
+template <class T>
+std::vector<std::uint8_t> stored_positions(const sieve::dense_view<T>& v) {
     return std::vector<std::uint8_t>(v.rows * v.cols, 1);
 }
 
-inline std::vector<std::uint8_t> stored_positions(const sieve::csr_view<float>& v) {
+template <class T>
+std::vector<std::uint8_t> stored_positions(const sieve::csr_view<T>& v) {
     std::vector<std::uint8_t> out(v.rows * v.cols, 0);
     for (std::size_t r = 0; r < v.rows; ++r)
         for (std::size_t i = v.row_ptr[r]; i < v.row_ptr[r + 1]; ++i)
@@ -42,7 +45,8 @@ inline std::vector<std::uint8_t> stored_positions(const sieve::csr_view<float>& 
     return out;
 }
 
-inline std::vector<std::uint8_t> stored_positions(const sieve::nm_view<float>& v) {
+template <class T>
+std::vector<std::uint8_t> stored_positions(const sieve::nm_view<T>& v) {
     std::vector<std::uint8_t> out(v.rows * v.cols, 0);
     for (std::size_t r = 0; r < v.rows; ++r)
         for (std::size_t c = 0; c < v.cols; ++c)
@@ -50,8 +54,8 @@ inline std::vector<std::uint8_t> stored_positions(const sieve::nm_view<float>& v
     return out;
 }
 
-template <std::size_t R, std::size_t C>
-std::vector<std::uint8_t> stored_positions(const sieve::bsr_view<float, R, C>& v) {
+template <class T, std::size_t R, std::size_t C>
+std::vector<std::uint8_t> stored_positions(const sieve::bsr_view<T, R, C>& v) {
     std::vector<std::uint8_t> out(v.rows * v.cols, 0);
     for (std::size_t bi = 0; bi < v.row_blocks; ++bi)
         for (std::size_t i = v.block_row_ptr[bi]; i < v.block_row_ptr[bi + 1]; ++i) {
@@ -147,6 +151,45 @@ using bsr_4x4 = bsr<4, 4>;
 // One format of each family, for checks that do not depend on the format's details (the
 // argument checks of gemv / gemm are shared, but each family reaches them through its view).
 #define SIEVE_TEST_FORMAT_FAMILIES dense, csr, nm_2_4, bsr_4x4
+
+// int8 weights: the fp32 format F packed as it packs, then quantized with scale groups of G
+// K positions (0: one scale per row). Its unpacked form is the dequantized matrix, so the
+// fp32 checks (naive product on the unpacked form, reference on the view) apply as they are.
+template <class F, std::size_t G>
+struct int8 {
+    using base = F;
+    using matrix = std::decay_t<decltype(*sieve::quantize(std::declval<const typename F::matrix&>()))>;
+    static constexpr std::size_t group = G;
+    static constexpr std::size_t tile_m = F::tile_m, tile_k = F::tile_k > G ? F::tile_k : (G == 0 ? F::tile_k : G);
+    static constexpr bool sparsity_target = F::sparsity_target;
+    static sieve::result<matrix> pack(sieve::matrix_view<const float> w, bool prune) {
+        auto packed = F::pack(w, prune);
+        if (!packed.ok()) return packed.error();
+        return sieve::quantize(*packed, sieve::quant_config{G});
+    }
+};
+
+// Every format in int8, the scale layout varying across them (per row, groups of 32, 64,
+// 128), for TEMPLATE_TEST_CASE.
+using dense_i8_row = int8<dense, 0>;
+using dense_i8_g32 = int8<dense, 32>;
+using csr_i8_g64 = int8<csr, 64>;
+using csr_i8_row = int8<csr, 0>;
+using nm_2_4_i8_g32 = int8<nm_2_4, 32>;
+using nm_2_4_i8_row = int8<nm_2_4, 0>;
+using nm_1_4_i8_g128 = int8<nm_1_4, 128>;
+using nm_4_8_i8_g64 = int8<nm_4_8, 64>;
+using bsr_1x4_i8_g32 = int8<bsr_1x4, 32>;
+using bsr_1x8_i8_row = int8<bsr_1x8, 0>;
+using bsr_1x16_i8_g64 = int8<bsr_1x16, 64>;
+using bsr_4x1_i8_g128 = int8<bsr_4x1, 128>;
+using bsr_8x1_i8_row = int8<bsr_8x1, 0>;
+using bsr_16x1_i8_g32 = int8<bsr_16x1, 32>;
+using bsr_4x4_i8_g64 = int8<bsr_4x4, 64>;
+#define SIEVE_TEST_INT8_FORMATS                                                                      \
+    dense_i8_row, dense_i8_g32, csr_i8_g64, csr_i8_row, nm_2_4_i8_g32, nm_2_4_i8_row, nm_1_4_i8_g128, \
+        nm_4_8_i8_g64, bsr_1x4_i8_g32, bsr_1x8_i8_row, bsr_1x16_i8_g64, bsr_4x1_i8_g128, bsr_8x1_i8_row, \
+        bsr_16x1_i8_g32, bsr_4x4_i8_g64
 
 // A packed weight matrix with what the checks need beside it: its dense (unpacked) form and
 // the positions it stores.

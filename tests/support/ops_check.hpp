@@ -7,6 +7,7 @@
 #pragma once
 
 #include <algorithm>
+#include <cmath>
 #include <catch2/catch.hpp>
 #include <cstddef>
 #include <limits>
@@ -129,6 +130,119 @@ void check_gemm(const packed_weights<F>& w, const test_matrix& x, rng& r,
         naive.insert(naive.end(), row.begin(), row.end());
     }
     require_agreement("gemm Y", elements(y), elements(y_ref), naive);
+}
+
+// ---- W8A8 ---------------------------------------------------------------------------------
+// The token quantization ops.hpp specifies, written again from its words: amax = max |x|,
+// scale = amax / 127, q = round-to-nearest-even(x * (127 / amax)) clamped to +-127, fp32.
+struct quantized_token {
+    bool finite = true;
+    double scale = 0.0;
+    std::vector<double> values;  // q * scale, the activation the integer product sees
+};
+
+inline quantized_token quantize_token_naive(const float* x, std::size_t k) {
+    quantized_token t;
+    float amax = 0.0f;
+    for (std::size_t i = 0; i < k; ++i) {
+        if (!std::isfinite(x[i])) t.finite = false;
+        else amax = std::max(amax, std::fabs(x[i]));
+    }
+    const float scale = amax / 127.0f, inverse = amax > 0.0f ? 127.0f / amax : 0.0f;
+    t.scale = scale;
+    t.values.assign(k, 0.0);
+    for (std::size_t i = 0; i < k && t.finite; ++i) {
+        const float q = inverse == 0.0f ? 0.0f : std::min(127.0f, std::max(-127.0f, std::nearbyint(x[i] * inverse)));
+        t.values[i] = static_cast<double>(q) * static_cast<double>(scale);
+    }
+    return t;
+}
+
+// Two oracles for one W8A8 token: `exact`, the product of the dequantized weights and the
+// quantized token (what the integer kernels compute, up to fp32 rounding of the scaling),
+// and `vs_float`, the fp32-activation product with the bound activation rounding allows:
+// each |x_k - q_k s| <= s / 2, so the dot product moves by at most sum |w_k| * s / 2.
+struct w8a8_expected {
+    std::vector<expected_value> exact, vs_float;
+};
+
+inline w8a8_expected naive_gemv_w8a8(sieve::matrix_view<const float> w, const std::vector<std::uint8_t>& stored,
+                                     const float* x, const float* y_before, const sieve::epilogue& ep) {
+    const quantized_token t = quantize_token_naive(x, w.cols);
+    w8a8_expected out;
+    out.vs_float = naive_gemv(w, stored, x, y_before, ep);
+    for (std::size_t m = 0; m < w.rows; ++m) {
+        double acc = 0.0, s = 0.0, w_abs = 0.0;
+        for (std::size_t k = 0; k < w.cols; ++k) {
+            if (!stored.empty() && stored[m * w.cols + k] == 0) continue;
+            acc += static_cast<double>(w(m, k)) * t.values[k];
+            s += std::fabs(static_cast<double>(w(m, k)) * t.values[k]);
+            w_abs += std::fabs(static_cast<double>(w(m, k)));
+        }
+        if (!t.finite) acc = std::numeric_limits<double>::quiet_NaN();
+        out.exact.push_back(naive_finish(acc, s, w.cols, m, ep, ep.beta != 0.0f ? y_before[m] : 0.0f));
+        expected_value& f = out.vs_float[m];
+        if (!t.finite) f.value = std::numeric_limits<double>::quiet_NaN();
+        f.bound += activation_slope(ep.act) * std::fabs(ep.alpha) * w_abs * t.scale / 2.0 + out.exact[m].bound;
+    }
+    return out;
+}
+
+inline void require_w8a8_agreement(const std::string& op, const std::vector<float>& got, const w8a8_expected& want) {
+    const comparison c_exact = compare(op + " vs the quantized-token product", got, want.exact);
+    INFO(c_exact.text());
+    CHECK(c_exact.ok);
+    const comparison c_float = compare(op + " vs the fp32 product within the activation rounding bound", got,
+                                       want.vs_float);
+    INFO(c_float.text());
+    CHECK(c_float.ok);
+}
+
+// y = epilogue(W8 x) through sieve::gemv_w8a8, against both W8A8 oracles and the reference.
+template <class F>
+void check_gemv_w8a8(const packed_weights<F>& w, const test_matrix& x, rng& r, const run_options& o = {}) {
+    const std::size_t m = w.dense.rows();
+    const std::vector<float> bias = random_bias(r, m);
+    const sieve::epilogue ep = make_epilogue(*o.epilogue, bias);
+    INFO("w8a8 epilogue: " << o.epilogue->name << "; via " << (o.via_view ? "view" : "matrix"));
+    const test_matrix before = prior_output(r, 1, m, ep);
+    test_matrix y = copy_with_layout(before, o.y_layout);
+    const sieve::status s = o.via_view ? sieve::gemv_w8a8(w.matrix.view(), x.span(), y.mutable_span(), ep)
+                                       : sieve::gemv_w8a8(w.matrix, x.span(), y.mutable_span(), ep);
+    INFO(s.message());
+    REQUIRE(s.ok());
+    CHECK(y.layout_intact());
+    test_matrix y_ref = copy_with_layout(before, {});
+    sieve::reference::gemv_w8a8(w.matrix.view(), x.data(), y_ref.data(), ep);
+    const w8a8_expected want = naive_gemv_w8a8(w.dense.view(), w.stored, x.data(), before.data(), ep);
+    require_w8a8_agreement("gemv_w8a8 y", elements(y), want);
+    require_w8a8_agreement("reference gemv_w8a8 y", elements(y_ref), want);
+}
+
+template <class F>
+void check_gemm_w8a8(const packed_weights<F>& w, const test_matrix& x, rng& r, const run_options& o = {}) {
+    const std::size_t m = w.dense.rows(), n = x.rows();
+    const std::vector<float> bias = random_bias(r, m);
+    const sieve::epilogue ep = make_epilogue(*o.epilogue, bias);
+    INFO("w8a8 epilogue: " << o.epilogue->name << "; Y ld pad " << o.y_layout.ld_pad);
+    const test_matrix before = prior_output(r, n, m, ep);
+    test_matrix y = copy_with_layout(before, o.y_layout);
+    const sieve::status s = o.via_view ? sieve::gemm_w8a8(w.matrix.view(), x.view(), y.mutable_view(), ep)
+                                       : sieve::gemm_w8a8(w.matrix, x.view(), y.mutable_view(), ep);
+    INFO(s.message());
+    REQUIRE(s.ok());
+    CHECK(y.layout_intact());
+    CHECK(x.layout_intact());
+    test_matrix y_ref = copy_with_layout(before, {});
+    sieve::reference::gemm_w8a8(w.matrix.view(), x.view(), y_ref.mutable_view(), ep);
+    w8a8_expected want;
+    for (std::size_t i = 0; i < n; ++i) {
+        const w8a8_expected row = naive_gemv_w8a8(w.dense.view(), w.stored, &x(i, 0), &before(i, 0), ep);
+        want.exact.insert(want.exact.end(), row.exact.begin(), row.exact.end());
+        want.vs_float.insert(want.vs_float.end(), row.vs_float.begin(), row.vs_float.end());
+    }
+    require_w8a8_agreement("gemm_w8a8 Y", elements(y), want);
+    require_w8a8_agreement("reference gemm_w8a8 Y", elements(y_ref), want);
 }
 
 // Edge extents derived from the format's tile: 1, 2, just below / at / above the tile, and

@@ -1,6 +1,6 @@
 // CPU feature detection, sieve's own (xsimd 8.1's misreads AVX and SSE2 and ignores OS
 // support). x86: CPUID leaves 1 and 7 plus XGETBV for the register state the OS saves.
-// aarch64: Advanced SIMD is architectural. Used only by runtime dispatch.
+// aarch64: Advanced SIMD is architectural; the dot-product extension comes from AT_HWCAP. Used only by runtime dispatch.
 #pragma once
 
 #include <cstdint>
@@ -12,6 +12,9 @@
 #include <cpuid.h>
 #elif defined(__aarch64__)
 #define SIEVE_ARCH_AARCH64 1
+#if defined(__linux__)
+#include <sys/auxv.h>
+#endif
 #endif
 
 namespace sieve {
@@ -19,7 +22,7 @@ namespace sieve {
 struct cpu_features {
     bool sse42 = false, popcnt = false, avx2 = false, fma = false, avx512f = false, avx512cd = false,
          avx512dq = false, avx512bw = false, avx512vl = false, avx512vnni = false,
-         avx512vbmi2 = false, os_ymm = false, os_zmm = false, neon = false;
+         avx512vbmi2 = false, os_ymm = false, os_zmm = false, neon = false, neon_dotprod = false;
 };
 
 namespace detail {
@@ -59,6 +62,9 @@ inline cpu_features probe_cpu() noexcept {
     f.fma = f.fma && f.os_ymm;
 #elif defined(SIEVE_ARCH_AARCH64)
     f.neon = true;
+#if defined(__linux__)
+    f.neon_dotprod = (getauxval(AT_HWCAP) >> 20) & 1u;  // HWCAP_ASIMDDP
+#endif
 #endif
     return f;
 }
@@ -79,7 +85,9 @@ inline bool cpu_supports(isa level) noexcept {
     case isa::sse: return f.sse42 && f.popcnt;
     case isa::avx2: return f.avx2 && f.fma && f.popcnt;
     case isa::avx512: return f.avx512f && f.avx512cd && f.avx512dq && f.avx512bw && f.popcnt;
+    case isa::avx512vnni: return cpu_supports(isa::avx512) && f.avx512vl && f.avx512vnni && f.avx512vbmi2;
     case isa::neon: return f.neon;
+    case isa::neondot: return f.neon && f.neon_dotprod;
     }
     return false;
 }

@@ -3,14 +3,19 @@
 //
 // Static (default): kernels are compiled into the including file for the widest arch its
 // flags enable (-mavx512bw... > -mavx2 -mfma > -msse4.2 > aarch64 NEON), or the scalar
-// reference when none is enabled. No CPU detection code is linked in.
+// reference when none is enabled. No CPU detection code is linked in. int8 kernels also
+// use VNNI + VBMI2 (-mavx512vnni -mavx512vbmi2 -mavx512vl) or the Arm dot product
+// (-march=armv8.2-a+dotprod) when the flags enable them.
 //
 // Runtime: define SIEVE_RUNTIME_DISPATCH=1 and compile one instantiation unit per ISA
 // (dispatch/instantiate.hpp) with that ISA's flags; the CMake helper
 // sieve_add_runtime_dispatch(target) does both. Each unit defines SIEVE_DISPATCH_<ISA>=1
 // for the dispatcher so it only calls what exists. The including files stay baseline.
 //
-// The cap: SIEVE_ISA=avx512|avx2|sse|neon|scalar in the environment (read once), or
+// The int8-only tiers avx512vnni and neondot run int8 kernels; fp32 kernels run on their
+// base (avx512, neon) there.
+//
+// The cap: SIEVE_ISA=avx512vnni|avx512|avx2|sse|neondot|neon|scalar in the environment (read once), or
 // set_isa_cap() (wins over the environment). The active ISA is the widest one compiled in,
 // supported by this CPU, and within the cap: an ISA the CPU lacks is never chosen.
 #pragma once
@@ -25,11 +30,16 @@
 #include <xsimd/xsimd.hpp>
 
 #include "../kernels/declare.hpp"
+#include "../kernels/isa/arch.hpp"
 
 #if SIEVE_RUNTIME_DISPATCH
 #include "cpu.hpp"
 #else
-#if XSIMD_WITH_AVX512BW
+#if XSIMD_WITH_AVX512BW && defined(__AVX512VNNI__) && defined(__AVX512VBMI2__) && defined(__AVX512VL__)
+#define SIEVE_STATIC_ARCH ::xsimd::avx512bw
+#define SIEVE_STATIC_INT8_ARCH ::sieve::kernels::avx512vnni
+#define SIEVE_STATIC_ISA ::sieve::isa::avx512vnni
+#elif XSIMD_WITH_AVX512BW
 #define SIEVE_STATIC_ARCH ::xsimd::avx512bw
 #define SIEVE_STATIC_ISA ::sieve::isa::avx512
 #elif XSIMD_WITH_FMA3_AVX2
@@ -38,9 +48,16 @@
 #elif XSIMD_WITH_SSE4_2
 #define SIEVE_STATIC_ARCH ::xsimd::sse4_2
 #define SIEVE_STATIC_ISA ::sieve::isa::sse
+#elif XSIMD_WITH_NEON64 && defined(__ARM_FEATURE_DOTPROD)
+#define SIEVE_STATIC_ARCH ::xsimd::neon64
+#define SIEVE_STATIC_INT8_ARCH ::sieve::kernels::neondot
+#define SIEVE_STATIC_ISA ::sieve::isa::neondot
 #elif XSIMD_WITH_NEON64
 #define SIEVE_STATIC_ARCH ::xsimd::neon64
 #define SIEVE_STATIC_ISA ::sieve::isa::neon
+#endif
+#if defined(SIEVE_STATIC_ARCH) && !defined(SIEVE_STATIC_INT8_ARCH)
+#define SIEVE_STATIC_INT8_ARCH SIEVE_STATIC_ARCH
 #endif
 #ifdef SIEVE_STATIC_ARCH
 #include "../kernels/bsr.hpp"
@@ -54,12 +71,17 @@
 // after it, so files built in different modes can share one program without an ODR clash.
 #if SIEVE_RUNTIME_DISPATCH
 #define SIEVE_DISPATCH_ABI dispatch_runtime
+#elif defined(SIEVE_STATIC_ARCH) && XSIMD_WITH_AVX512BW && defined(__AVX512VNNI__) && defined(__AVX512VBMI2__) && \
+    defined(__AVX512VL__)
+#define SIEVE_DISPATCH_ABI dispatch_static_avx512vnni
 #elif defined(SIEVE_STATIC_ARCH) && XSIMD_WITH_AVX512BW
 #define SIEVE_DISPATCH_ABI dispatch_static_avx512
 #elif defined(SIEVE_STATIC_ARCH) && XSIMD_WITH_FMA3_AVX2
 #define SIEVE_DISPATCH_ABI dispatch_static_avx2
 #elif defined(SIEVE_STATIC_ARCH) && XSIMD_WITH_SSE4_2
 #define SIEVE_DISPATCH_ABI dispatch_static_sse
+#elif defined(SIEVE_STATIC_ARCH) && defined(__ARM_FEATURE_DOTPROD)
+#define SIEVE_DISPATCH_ABI dispatch_static_neondot
 #elif defined(SIEVE_STATIC_ARCH)
 #define SIEVE_DISPATCH_ABI dispatch_static_neon
 #else
@@ -70,7 +92,7 @@ namespace sieve {
 
 // The ISAs this build can run on this CPU, widest last; scalar is always first.
 struct isa_list {
-    isa items[5] = {};
+    isa items[7] = {};
     int count = 0;
     const isa* begin() const noexcept { return items; }
     const isa* end() const noexcept { return items + count; }
@@ -97,8 +119,14 @@ inline isa_list available_isas() noexcept {
 #if SIEVE_DISPATCH_AVX512
     if (cpu_supports(isa::avx512)) list.items[list.count++] = isa::avx512;
 #endif
+#if SIEVE_DISPATCH_AVX512 && SIEVE_DISPATCH_AVX512VNNI
+    if (cpu_supports(isa::avx512vnni)) list.items[list.count++] = isa::avx512vnni;
+#endif
 #if SIEVE_DISPATCH_NEON
     if (cpu_supports(isa::neon)) list.items[list.count++] = isa::neon;
+#endif
+#if SIEVE_DISPATCH_NEON && SIEVE_DISPATCH_NEONDOT
+    if (cpu_supports(isa::neondot)) list.items[list.count++] = isa::neondot;
 #endif
 #elif defined(SIEVE_STATIC_ISA)
     list.items[list.count++] = SIEVE_STATIC_ISA;
@@ -120,7 +148,9 @@ inline int environment_cap() noexcept {
         if (value == nullptr || *value == '\0') return no_cap;
         isa level;
         if (parse_isa(value, level)) return static_cast<int>(level);
-        std::fprintf(stderr, "sieve: ignoring SIEVE_ISA=%s (expected avx512, avx2, sse, neon or scalar)\n", value);
+        std::fprintf(stderr,
+                     "sieve: ignoring SIEVE_ISA=%s (expected avx512vnni, avx512, avx2, sse, neondot, neon or scalar)\n",
+                     value);
         return no_cap;
     }();
     return cap;
@@ -149,17 +179,26 @@ struct has_runtime_kernel : std::false_type {};
     template <>                    \
     struct has_runtime_kernel<V> : std::true_type {};
 SIEVE_RUNTIME_VIEWS(SIEVE_MARK_RUNTIME_VIEW)
+SIEVE_RUNTIME_INT8_VIEWS(SIEVE_MARK_RUNTIME_VIEW)
 #undef SIEVE_MARK_RUNTIME_VIEW
 #endif
 
-// Calls `run(arch_tag)` with the xsimd arch of the active ISA, or returns false when the
-// scalar reference must run instead.
+// Calls `run(arch_tag)` with the arch of the active ISA, or returns false when the scalar
+// reference must run instead. int8 views get the int8 tiers' tags (avx512vnni, neondot);
+// fp32 views their base arch.
 template <class View, class Run>
 bool with_active_arch(Run&& run) noexcept {
     const isa level = active_isa();
+    constexpr bool int8 = is_int8_weight<std::remove_cv_t<std::remove_pointer_t<decltype(View{}.values)>>>;
 #if SIEVE_RUNTIME_DISPATCH
     if constexpr (has_runtime_kernel<View>::value) {
         switch (level) {
+#if SIEVE_DISPATCH_AVX512 && SIEVE_DISPATCH_AVX512VNNI
+        case isa::avx512vnni:
+            if constexpr (int8) run(kernels::avx512vnni{});
+            else run(xsimd::avx512bw{});
+            return true;
+#endif
 #if SIEVE_DISPATCH_AVX512
         case isa::avx512: run(xsimd::avx512bw{}); return true;
 #endif
@@ -168,6 +207,12 @@ bool with_active_arch(Run&& run) noexcept {
 #endif
 #if SIEVE_DISPATCH_SSE
         case isa::sse: run(xsimd::sse4_2{}); return true;
+#endif
+#if SIEVE_DISPATCH_NEON && SIEVE_DISPATCH_NEONDOT
+        case isa::neondot:
+            if constexpr (int8) run(kernels::neondot{});
+            else run(xsimd::neon64{});
+            return true;
 #endif
 #if SIEVE_DISPATCH_NEON
         case isa::neon: run(xsimd::neon64{}); return true;
@@ -179,7 +224,8 @@ bool with_active_arch(Run&& run) noexcept {
     return false;
 #elif defined(SIEVE_STATIC_ARCH)
     if (level == isa::scalar) return false;
-    run(SIEVE_STATIC_ARCH{});
+    if constexpr (int8) run(SIEVE_STATIC_INT8_ARCH{});
+    else run(SIEVE_STATIC_ARCH{});
     return true;
 #else
     (void)level;

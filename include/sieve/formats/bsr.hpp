@@ -40,7 +40,7 @@ struct bsr_view {
 
 template <class T, std::size_t R, std::size_t C>
 class bsr_matrix {
-    static_assert(std::is_same<T, float>::value, "bsr_matrix holds fp32 values");
+    static_assert(is_weight_type<T>, "bsr_matrix holds fp32 or int8 values");
     static_assert(R >= 1 && C >= 1 && R <= 64 && C <= 64, "block sides are 1..64");
 
 public:
@@ -52,6 +52,7 @@ public:
     // stored as zeros.
     static result<bsr_matrix> pack(matrix_view<const float> weights,
                                    const selection& how = selection::nonzeros()) {
+        static_assert(std::is_same<T, float>::value, "int8 matrices come from sieve::quantize");
         const char* op = "bsr pack";
         SIEVE_TRY(detail::check_format_shape(op, weights.rows, weights.cols));
         auto mask = build_keep_mask(op, weights, how, prune_structure::block(R, C));
@@ -105,15 +106,16 @@ public:
                 const T* block = v.block(i);
                 for (std::size_t r = bi * R; r < rows_ && r < (bi + 1) * R; ++r)
                     for (std::size_t c = bj * C; c < cols_ && c < (bj + 1) * C; ++c)
-                        out(r, c) = block[(r - bi * R) * C + (c - bj * C)];
+                        out(r, c) = detail::dequantize(block[(r - bi * R) * C + (c - bj * C)], scales(), r, c);
             }
         return {};
     }
 
     view_type view() const noexcept {
         return {rows_, cols_, row_blocks_, col_blocks_, block_row_ptr_.data(), block_col_.data(),
-                block_col_.width(), values_.data(), {}};
+                block_col_.width(), values_.data(), scales()};
     }
+    quant_scales scales() const noexcept { return {scales_.data(), group_, detail::scales_per_row(cols_, group_)}; }
     std::size_t rows() const noexcept { return rows_; }
     std::size_t cols() const noexcept { return cols_; }
     std::size_t nnz_blocks() const noexcept { return block_col_.size(); }
@@ -124,14 +126,19 @@ public:
         return rows_ * cols_ == 0 ? 0.0 : static_cast<double>(nnz()) / static_cast<double>(rows_ * cols_);
     }
     std::size_t bytes() const noexcept {
-        return block_row_ptr_.bytes() + block_col_.bytes() + values_.bytes();
+        return block_row_ptr_.bytes() + block_col_.bytes() + values_.bytes() + scales_.bytes();
     }
 
 private:
+    template <class, std::size_t, std::size_t>
+    friend class bsr_matrix;
+    friend struct detail::quantizer;
+
     aligned_buffer<std::uint32_t> block_row_ptr_;
     index_array block_col_;
     aligned_buffer<T> values_;
-    std::size_t rows_ = 0, cols_ = 0, row_blocks_ = 0, col_blocks_ = 0;
+    aligned_buffer<float> scales_;  // int8 only
+    std::size_t rows_ = 0, cols_ = 0, row_blocks_ = 0, col_blocks_ = 0, group_ = 0;
 };
 
 namespace detail {
@@ -145,6 +152,10 @@ status check_view_pointers(const char* op, const bsr_view<T, R, C>& v) noexcept 
         return status::error(errc::null_pointer, "%s: bsr indices or values are null", op);
     if (v.width != index_width::u16 && v.width != index_width::u32)
         return status::error(errc::corrupt_data, "%s: unknown bsr index width", op);
+    SIEVE_TRY(check_scales_pointers<T>(op, v.scales, v.rows, v.cols));
+    if (is_int8_weight<T> && v.scales.group % C != 0)
+        return status::error(errc::corrupt_data, "%s: scale groups of %zu split %zu-column blocks", op,
+                             v.scales.group, C);
     return {};
 }
 }  // namespace detail
@@ -171,7 +182,7 @@ status validate(const bsr_view<T, R, C>& v) noexcept {
             if (i > v.block_row_ptr[bi] && bj <= v.col_block(i - 1))
                 return status::error(errc::corrupt_data, "%s: block row %zu columns not increasing", op, bi);
         }
-    return {};
+    return detail::validate_scales<T>(op, v.scales, v.rows, v.cols);
 }
 
 }  // namespace sieve

@@ -30,11 +30,12 @@ struct csr_view {
 
 template <class T = float>
 class csr_matrix {
-    static_assert(std::is_same<T, float>::value, "csr_matrix holds fp32 values");
+    static_assert(is_weight_type<T>, "csr_matrix holds fp32 or int8 values");
 
 public:
     static result<csr_matrix> pack(matrix_view<const float> weights,
                                    const selection& how = selection::nonzeros()) {
+        static_assert(std::is_same<T, float>::value, "int8 matrices come from sieve::quantize");
         const char* op = "csr pack";
         SIEVE_TRY(detail::check_format_shape(op, weights.rows, weights.cols));
         auto mask = build_keep_mask(op, weights, how, prune_structure::element());
@@ -68,13 +69,15 @@ public:
         SIEVE_TRY(detail::check_unpack_target("csr unpack", out, rows_, cols_));
         detail::fill_zero(out);
         for (std::size_t r = 0; r < rows_; ++r)
-            for (std::size_t i = row_ptr_[r]; i < row_ptr_[r + 1]; ++i) out(r, col_index_.get(i)) = values_[i];
+            for (std::size_t i = row_ptr_[r]; i < row_ptr_[r + 1]; ++i)
+                out(r, col_index_.get(i)) = detail::dequantize(values_[i], scales(), r, col_index_.get(i));
         return {};
     }
 
     csr_view<T> view() const noexcept {
-        return {rows_, cols_, row_ptr_.data(), col_index_.data(), col_index_.width(), values_.data(), {}};
+        return {rows_, cols_, row_ptr_.data(), col_index_.data(), col_index_.width(), values_.data(), scales()};
     }
+    quant_scales scales() const noexcept { return {scales_.data(), group_, detail::scales_per_row(cols_, group_)}; }
     std::size_t rows() const noexcept { return rows_; }
     std::size_t cols() const noexcept { return cols_; }
     std::size_t nnz() const noexcept { return values_.size(); }
@@ -84,13 +87,20 @@ public:
         return rows_ * cols_ == 0 ? 0.0 : static_cast<double>(nnz()) / static_cast<double>(rows_ * cols_);
     }
     index_width width() const noexcept { return col_index_.width(); }
-    std::size_t bytes() const noexcept { return row_ptr_.bytes() + col_index_.bytes() + values_.bytes(); }
+    std::size_t bytes() const noexcept {
+        return row_ptr_.bytes() + col_index_.bytes() + values_.bytes() + scales_.bytes();
+    }
 
 private:
+    template <class>
+    friend class csr_matrix;
+    friend struct detail::quantizer;
+
     aligned_buffer<std::uint32_t> row_ptr_;
     index_array col_index_;
     aligned_buffer<T> values_;
-    std::size_t rows_ = 0, cols_ = 0;
+    aligned_buffer<float> scales_;  // int8 only
+    std::size_t rows_ = 0, cols_ = 0, group_ = 0;
 };
 
 namespace detail {
@@ -102,7 +112,7 @@ status check_view_pointers(const char* op, const csr_view<T>& v) noexcept {
         return status::error(errc::null_pointer, "%s: csr indices or values are null", op);
     if (v.width != index_width::u16 && v.width != index_width::u32)
         return status::error(errc::corrupt_data, "%s: unknown csr index width", op);
-    return {};
+    return check_scales_pointers<T>(op, v.scales, v.rows, v.cols);
 }
 }  // namespace detail
 
@@ -131,7 +141,7 @@ status validate(const csr_view<T>& v) noexcept {
             if (i > v.row_ptr[r] && c <= v.col(i - 1))
                 return status::error(errc::corrupt_data, "%s: row %zu columns not increasing at entry %zu", op, r, i);
         }
-    return {};
+    return detail::validate_scales<T>(op, v.scales, v.rows, v.cols);
 }
 
 }  // namespace sieve

@@ -67,7 +67,7 @@ struct nm_view {
 
 template <class T = float>
 class nm_matrix {
-    static_assert(std::is_same<T, float>::value, "nm_matrix holds fp32 values");
+    static_assert(is_weight_type<T>, "nm_matrix holds fp32 or int8 values");
 
 public:
     // selection::nonzeros() and from_mask() refuse a matrix with more than N kept weights in
@@ -75,6 +75,7 @@ public:
     // largest of each group.
     static result<nm_matrix> pack(matrix_view<const float> weights, nm_pattern pattern = {},
                                   const selection& how = selection::nonzeros()) {
+        static_assert(std::is_same<T, float>::value, "int8 matrices come from sieve::quantize");
         const char* op = "nm pack";
         SIEVE_TRY(check_nm_pattern(op, pattern));
         SIEVE_TRY(detail::check_format_shape(op, weights.rows, weights.cols));
@@ -144,7 +145,7 @@ public:
                 for (std::uint32_t j = 0; j < pattern_.m; ++j)
                     if (bits & (1u << j)) {
                         const std::size_t c = g * pattern_.m + j;
-                        if (c < cols_) out(r, c) = values[slot];
+                        if (c < cols_) out(r, c) = detail::dequantize(values[slot], scales(), r, c);
                         ++slot;
                     }
             }
@@ -153,8 +154,9 @@ public:
     }
 
     nm_view<T> view() const noexcept {
-        return {rows_, cols_, pattern_, groups_, values_.data(), values_ld_, meta_.data(), meta_ld_, {}};
+        return {rows_, cols_, pattern_, groups_, values_.data(), values_ld_, meta_.data(), meta_ld_, scales()};
     }
+    quant_scales scales() const noexcept { return {scales_.data(), group_, detail::scales_per_row(cols_, group_)}; }
     std::size_t rows() const noexcept { return rows_; }
     std::size_t cols() const noexcept { return cols_; }
     nm_pattern pattern() const noexcept { return pattern_; }
@@ -164,13 +166,18 @@ public:
     double density() const noexcept {
         return rows_ * cols_ == 0 ? 0.0 : static_cast<double>(nnz()) / static_cast<double>(rows_ * cols_);
     }
-    std::size_t bytes() const noexcept { return values_.bytes() + meta_.bytes(); }
+    std::size_t bytes() const noexcept { return values_.bytes() + meta_.bytes() + scales_.bytes(); }
 
 private:
+    template <class>
+    friend class nm_matrix;
+    friend struct detail::quantizer;
+
     aligned_buffer<T> values_;
     aligned_buffer<std::uint8_t> meta_;
+    aligned_buffer<float> scales_;  // int8 only
     nm_pattern pattern_{};
-    std::size_t rows_ = 0, cols_ = 0, groups_ = 0, values_ld_ = 0, meta_ld_ = 0;
+    std::size_t rows_ = 0, cols_ = 0, groups_ = 0, values_ld_ = 0, meta_ld_ = 0, group_ = 0;
 };
 
 namespace detail {
@@ -183,7 +190,7 @@ status check_view_pointers(const char* op, const nm_view<T>& v) noexcept {
         return status::error(errc::corrupt_data, "%s: nm groups/strides disagree with %zu columns", op, v.cols);
     if (v.rows * v.groups != 0 && (v.values == nullptr || v.meta == nullptr))
         return status::error(errc::null_pointer, "%s: nm values or metadata are null", op);
-    return {};
+    return check_scales_pointers<T>(op, v.scales, v.rows, v.cols);
 }
 }  // namespace detail
 
@@ -203,7 +210,7 @@ status validate(const nm_view<T>& v) noexcept {
                 return status::error(errc::corrupt_data, "%s: row %zu group %zu has %u positions, pattern needs %zu",
                                      op, r, g, count, n);
         }
-    return {};
+    return detail::validate_scales<T>(op, v.scales, v.rows, v.cols);
 }
 
 }  // namespace sieve

@@ -1,12 +1,19 @@
-// BSR fp32 GEMV and GEMM for any compile-time block shape R x C.
+// BSR GEMV and GEMM for any compile-time block shape R x C: fp32 and int8 weights, W8A8.
 //
 // GEMV streams a block row's values (blocks are contiguous) in whole vectors. Lane e of a
 // block meets x[k0 + e % C], so the matching activations are a contiguous load (C a
 // multiple of the lanes), a broadcast (C = 1) or C values repeated (C below the lanes).
 // Blocks smaller than a vector are taken several at a time with their activations
 // gathered. Lanes accumulate per block position; the row sums come out once per block row.
+// int8 weights are widened and multiplied by a vector of their rows' scales, rebuilt only
+// when the block's scale group changes (a block never straddles two: groups are multiples
+// of C).
 // GEMM: per block column position, R weights meet one panel row: up to 4 rows of a block
 // share each panel load.
+// W8A8, blocks of whole 4-byte quads (C a multiple of 4, 1x4 for VNNI / sdot): lane t of
+// a step holds one quad of a block's row; the matching activation quads are gathered from
+// the quantized token, one int8 dot product per step. Narrower blocks multiply integers
+// one weight at a time.
 #pragma once
 
 #include <cstddef>
@@ -18,15 +25,21 @@
 namespace sieve::kernels {
 namespace detail {
 
-template <class A, std::size_t R, std::size_t C, class Index>
-void bsr_gemv(const bsr_view<float, R, C>& w, const Index* block_col, const float* x, float* y,
+// Scales of the R rows of block row bi for the scale group holding column k (0 past M).
+template <class T, std::size_t R, std::size_t C>
+void block_row_scales(const bsr_view<T, R, C>& w, std::size_t bi, std::size_t k, float* out) noexcept {
+    for (std::size_t r = 0; r < R; ++r) out[r] = bi * R + r < w.rows ? w.scales.at(bi * R + r, k) : 0.0f;
+}
+
+template <class A, class T, std::size_t R, std::size_t C, class Index>
+void bsr_gemv(const bsr_view<T, R, C>& w, const Index* block_col, const float* x, float* y,
               const epilogue& ep) noexcept {
     constexpr std::size_t L = lanes<A>, RC = R * C;
     constexpr bool whole = RC % L == 0;   // a block is whole vectors
     constexpr std::size_t V = whole ? RC / L : 1;  // vectors per block (or per several blocks)
     constexpr std::size_t per_vector = whole ? 1 : L / RC;  // blocks per vector when small
     static_assert(whole || L % RC == 0, "block sizes are powers of two");
-    const std::size_t K = w.cols;
+    const std::size_t K = w.cols, group = is_int8_weight<T> ? w.scales.group : 0;
     alignas(64) float results[L];
     std::size_t pending = 0;
 
@@ -34,10 +47,28 @@ void bsr_gemv(const bsr_view<float, R, C>& w, const Index* block_col, const floa
         vfloat<A> acc[V];
         for (std::size_t v = 0; v < V; ++v) acc[v] = vfloat<A>(0.0f);
         const std::size_t begin = w.block_row_ptr[bi], end = w.block_row_ptr[bi + 1];
+        float row_scale[R] = {};  // int8: the scales of this block row for the current scale group
+        std::size_t scale_group = static_cast<std::size_t>(-1);
+        auto refresh_scales = [&](std::size_t k0) {
+            if constexpr (is_int8_weight<T>) {
+                const std::size_t g = group == 0 ? 0 : k0 / group;
+                if (g != scale_group) block_row_scales(w, bi, k0, row_scale);
+                scale_group = g;
+            } else {
+                (void)k0;
+            }
+        };
         if constexpr (whole) {
+            alignas(64) float lane_scale[V * L] = {};
             for (std::size_t i = begin; i < end; ++i) {
-                const float* block = w.values + i * RC;
+                const T* block = w.values + i * RC;
                 const std::size_t k0 = std::size_t{block_col[i]} * C;
+                if constexpr (is_int8_weight<T>) {
+                    const std::size_t before = scale_group;
+                    refresh_scales(k0);
+                    if (before != scale_group)
+                        for (std::size_t e = 0; e < V * L; ++e) lane_scale[e] = row_scale[(e % RC) / C];
+                }
                 alignas(64) float x_edge[C < L ? L : C] = {};
                 const float* xb = x + k0;
                 if (k0 + C > K) {  // right edge: the activations past K are zero
@@ -49,7 +80,9 @@ void bsr_gemv(const bsr_view<float, R, C>& w, const Index* block_col, const floa
                     if constexpr (C % L == 0) xv = vfloat<A>::load_unaligned(xb + (v * L) % C);
                     else if constexpr (C == 1) xv = vfloat<A>(xb[0]);
                     else xv = load_repeated<C>(xb, A{});
-                    acc[v] = xsimd::fma(vfloat<A>::load_unaligned(block + v * L), xv, acc[v]);
+                    vfloat<A> wv = load_weights(block + v * L, A{});
+                    if constexpr (is_int8_weight<T>) wv *= vfloat<A>::load_aligned(lane_scale + v * L);
+                    acc[v] = xsimd::fma(wv, xv, acc[v]);
                 }
             }
         } else {
@@ -57,8 +90,13 @@ void bsr_gemv(const bsr_view<float, R, C>& w, const Index* block_col, const floa
                 const std::size_t blocks = end - i < per_vector ? end - i : per_vector;
                 alignas(64) float wv[L] = {}, xv[L] = {};
                 for (std::size_t e = 0; e < blocks * RC; ++e) {
-                    wv[e] = w.values[i * RC + e];
                     const std::size_t k = std::size_t{block_col[i + e / RC]} * C + e % C;
+                    float weight = static_cast<float>(w.values[i * RC + e]);
+                    if constexpr (is_int8_weight<T>) {  // small blocks: scaled while the lanes are filled
+                        refresh_scales(k - e % C);
+                        weight *= row_scale[(e % RC) / C];
+                    }
+                    wv[e] = weight;
                     xv[e] = k < K ? x[k] : 0.0f;
                 }
                 acc[0] = xsimd::fma(vfloat<A>::load_aligned(wv), vfloat<A>::load_aligned(xv), acc[0]);
@@ -81,8 +119,8 @@ void bsr_gemv(const bsr_view<float, R, C>& w, const Index* block_col, const floa
     }
 }
 
-template <class A, std::size_t R, std::size_t C, class Index>
-void bsr_gemm(const bsr_view<float, R, C>& w, const Index* block_col, matrix_view<const float> x,
+template <class A, class T, std::size_t R, std::size_t C, class Index>
+void bsr_gemm(const bsr_view<T, R, C>& w, const Index* block_col, matrix_view<const float> x,
               matrix_view<float> y, const epilogue& ep, float* workspace) noexcept {
     constexpr std::size_t P = panel_width<A>, RB = R < 4 ? R : 4;
     const std::size_t K = w.cols;
@@ -92,12 +130,18 @@ void bsr_gemm(const bsr_view<float, R, C>& w, const Index* block_col, matrix_vie
                 if (bi * R + r0 >= w.rows) break;
                 panel_acc<A> acc[RB];
                 for (std::size_t i = w.block_row_ptr[bi]; i < w.block_row_ptr[bi + 1]; ++i) {
-                    const float* block = w.values + i * R * C + r0 * C;
+                    const T* block = w.values + i * R * C + r0 * C;
                     const std::size_t k0 = std::size_t{block_col[i]} * C;
                     const std::size_t width = K - k0 < C ? K - k0 : C;
+                    float scale[RB];  // int8: one scale per row of the block (groups hold whole blocks)
+                    for (std::size_t r = 0; r < RB; ++r) {
+                        scale[r] = 1.0f;
+                        if constexpr (is_int8_weight<T>)
+                            if (bi * R + r0 + r < w.rows && r0 + r < R) scale[r] = w.scales.at(bi * R + r0 + r, k0);
+                    }
                     for (std::size_t c = 0; c < width; ++c)
                         for (std::size_t r = 0; r < RB && r0 + r < R; ++r)
-                            acc[r].add(block[r * C + c], panel + (k0 + c) * P);
+                            acc[r].add(static_cast<float>(block[r * C + c]) * scale[r], panel + (k0 + c) * P);
                 }
                 for (std::size_t r = 0; r < RB && r0 + r < R && bi * R + r0 + r < w.rows; ++r)
                     store_column<A>(acc[r], bi * R + r0 + r, n0, count, y, ep);
@@ -105,23 +149,137 @@ void bsr_gemm(const bsr_view<float, R, C>& w, const Index* block_col, matrix_vie
     });
 }
 
+template <class A, std::size_t R, std::size_t C, class Index>
+void bsr_gemv_w8a8(const bsr_view<std::int8_t, R, C>& w, const Index* block_col, const float* x, float* y,
+                   const epilogue& ep, std::int8_t* scratch) noexcept {
+    constexpr std::size_t L = lanes<A>, B = vbyte<A>::size, RC = R * C;
+    const std::size_t K = w.cols;
+    w8a8_row_store<A> out{quantize_vector<A>(x, K, scratch), y, ep};
+    for (std::size_t bi = 0; bi < w.row_blocks; ++bi) {
+        const std::size_t begin = w.block_row_ptr[bi], end = w.block_row_ptr[bi + 1];
+        float row_sum[R] = {};
+        if constexpr (C % 4 == 0) {
+            constexpr std::size_t Q = RC / 4;                   // quads per block
+            constexpr std::size_t per_step = Q >= L ? 1 : L / Q;  // blocks per step
+            constexpr std::size_t steps = Q >= L ? Q / L : 1;     // steps per block group
+            vfloat<A> acc[steps];
+            for (std::size_t v = 0; v < steps; ++v) acc[v] = vfloat<A>(0.0f);
+            for (std::size_t i = begin; i < end; i += per_step) {
+                const std::size_t blocks = end - i < per_step ? end - i : per_step;
+                for (std::size_t v = 0; v < steps; ++v) {
+                    // Lane j is quad t = v * L + j of the group: block t / Q, row (t % Q) / (C / 4),
+                    // activation quad k0 + 4 * ((t % Q) % (C / 4)).
+                    alignas(64) std::int32_t offset[L];
+                    alignas(64) float scale[L];
+                    for (std::size_t j = 0; j < L; ++j) {
+                        const std::size_t t = v * L + j, b = t / Q, q = t % Q, m = bi * R + q / (C / 4);
+                        const std::size_t k0 = b < blocks ? std::size_t{block_col[i + b]} * C : 0;
+                        offset[j] = static_cast<std::int32_t>(k0 + 4 * (q % (C / 4)));
+                        scale[j] = b < blocks && m < w.rows ? w.scales.at(m, k0) : 0.0f;
+                    }
+                    vbyte<A> wv;
+                    if (blocks == per_step) {
+                        wv = vbyte<A>::load_unaligned(w.values + i * RC + v * B);
+                    } else {  // the block row's last, partial step: zero-padded copy
+                        alignas(64) std::int8_t part[B] = {};
+                        for (std::size_t e = 0; e < blocks * RC; ++e) part[e] = w.values[i * RC + e];
+                        wv = vbyte<A>::load_aligned(part);
+                    }
+                    const vint<A> dots = dot_i8(vint<A>(0), wv, gather_quads(scratch, offset, A{}), A{});
+                    acc[v] = xsimd::fma(xsimd::to_float(dots), vfloat<A>::load_aligned(scale), acc[v]);
+                }
+            }
+            alignas(64) float lanes_out[steps * L];
+            for (std::size_t v = 0; v < steps; ++v) acc[v].store_aligned(lanes_out + v * L);
+            for (std::size_t t = 0; t < steps * L; ++t) row_sum[(t % Q) / (C / 4)] += lanes_out[t];
+        } else {
+            for (std::size_t r = 0; r < R && bi * R + r < w.rows; ++r) {
+                w8a8_scalar_row<A> row{row_scales<std::int8_t>(w.scales, bi * R + r)};
+                for (std::size_t i = begin; i < end; ++i) {
+                    const std::size_t k0 = std::size_t{block_col[i]} * C;
+                    for (std::size_t c = 0; c < C && k0 + c < K; ++c)
+                        row.add(k0 + c, w.values[i * RC + r * C + c], scratch[k0 + c]);
+                }
+                row_sum[r] = row.finish();
+            }
+        }
+        for (std::size_t r = 0; r < R && bi * R + r < w.rows; ++r) out.push(bi * R + r, row_sum[r]);
+    }
+    if (w.rows != 0) out.flush(w.rows - 1);
+}
+
+template <class A, std::size_t R, std::size_t C, class Index>
+void bsr_gemm_w8a8(const bsr_view<std::int8_t, R, C>& w, const Index* block_col, matrix_view<const float> x,
+                   matrix_view<float> y, const epilogue& ep, float* workspace) noexcept {
+    constexpr std::size_t L = lanes<A>, B = vbyte<A>::size;
+    const std::size_t K = w.cols;
+    float* token_scales = workspace;
+    std::int8_t* panel = reinterpret_cast<std::int8_t*>(workspace + max_panel_width);
+    for (std::size_t n0 = 0; n0 < x.rows; n0 += L) {
+        const std::size_t count = x.rows - n0 < L ? x.rows - n0 : L;
+        pack_w8a8_panel<A>(x, n0, count, panel, token_scales);
+        const vfloat<A> token_scale = vfloat<A>::load_aligned(token_scales);
+        for (std::size_t bi = 0; bi < w.row_blocks; ++bi)
+            for (std::size_t r = 0; r < R && bi * R + r < w.rows; ++r) {
+                const std::size_t m = bi * R + r;
+                w8a8_acc<A> acc;
+                // Blocks hold whole scale groups, so the row's scale changes only between
+                // blocks; every block is dequantized on its own (blocks are short).
+                for (std::size_t i = w.block_row_ptr[bi]; i < w.block_row_ptr[bi + 1]; ++i) {
+                    const std::int8_t* values = w.values + i * R * C + r * C;
+                    const std::size_t k0 = std::size_t{block_col[i]} * C;
+                    if constexpr (C % 4 == 0) {
+                        for (std::size_t c = 0; c < C; c += 4)  // past K: zero weights meet zero activations
+                            acc.part = dot_i8(acc.part, broadcast_quad<A>(values + c),
+                                              vbyte<A>::load_aligned(panel + (k0 + c) / 4 * B), A{});
+                    } else {
+                        for (std::size_t c = 0; c < C && k0 + c < K; ++c)
+                            acc.part = dot_i8(acc.part, broadcast_byte<A>(values[c], k0 + c),
+                                              vbyte<A>::load_aligned(panel + (k0 + c) / 4 * B), A{});
+                    }
+                    acc.flush(w.scales.at(m, k0));
+                }
+                panel_acc<A> result;
+                result.lo = acc.sum * token_scale;
+                store_column<A>(result, m, n0, count, y, ep);
+            }
+    }
+}
+
 }  // namespace detail
 
-template <class A, std::size_t R, std::size_t C>
-void gemv(const bsr_view<float, R, C>& w, const float* x, float* y, const epilogue& ep) noexcept {
-    if (w.width == index_width::u16)
-        detail::bsr_gemv<A>(w, static_cast<const std::uint16_t*>(w.block_col), x, y, ep);
-    else
-        detail::bsr_gemv<A>(w, static_cast<const std::uint32_t*>(w.block_col), x, y, ep);
+// One entry per op: the index width picks the instantiation.
+#define SIEVE_BSR_BY_WIDTH(call)                                                                         \
+    if (w.width == index_width::u16) call(static_cast<const std::uint16_t*>(w.block_col));             \
+    else call(static_cast<const std::uint32_t*>(w.block_col))
+
+template <class A, class T, std::size_t R, std::size_t C>
+void gemv(const bsr_view<T, R, C>& w, const float* x, float* y, const epilogue& ep) noexcept {
+    auto run = [&](auto cols) { detail::bsr_gemv<A>(w, cols, x, y, ep); };
+    SIEVE_BSR_BY_WIDTH(run);
+}
+
+template <class A, class T, std::size_t R, std::size_t C>
+void gemm(const bsr_view<T, R, C>& w, matrix_view<const float> x, matrix_view<float> y, const epilogue& ep,
+          float* workspace) noexcept {
+    auto run = [&](auto cols) { detail::bsr_gemm<A>(w, cols, x, y, ep, workspace); };
+    SIEVE_BSR_BY_WIDTH(run);
 }
 
 template <class A, std::size_t R, std::size_t C>
-void gemm(const bsr_view<float, R, C>& w, matrix_view<const float> x, matrix_view<float> y, const epilogue& ep,
-          float* workspace) noexcept {
-    if (w.width == index_width::u16)
-        detail::bsr_gemm<A>(w, static_cast<const std::uint16_t*>(w.block_col), x, y, ep, workspace);
-    else
-        detail::bsr_gemm<A>(w, static_cast<const std::uint32_t*>(w.block_col), x, y, ep, workspace);
+void gemv_w8a8(const bsr_view<std::int8_t, R, C>& w, const float* x, float* y, const epilogue& ep,
+               std::int8_t* scratch) noexcept {
+    auto run = [&](auto cols) { detail::bsr_gemv_w8a8<A>(w, cols, x, y, ep, scratch); };
+    SIEVE_BSR_BY_WIDTH(run);
 }
+
+template <class A, std::size_t R, std::size_t C>
+void gemm_w8a8(const bsr_view<std::int8_t, R, C>& w, matrix_view<const float> x, matrix_view<float> y,
+               const epilogue& ep, float* workspace) noexcept {
+    auto run = [&](auto cols) { detail::bsr_gemm_w8a8<A>(w, cols, x, y, ep, workspace); };
+    SIEVE_BSR_BY_WIDTH(run);
+}
+
+#undef SIEVE_BSR_BY_WIDTH
 
 }  // namespace sieve::kernels

@@ -1,5 +1,6 @@
 // Pieces every fast kernel shares, all templated on the arch: the fused epilogue on
-// vectors, storing GEMV results, and the GEMM activation panel (pack and store).
+// vectors, storing GEMV results, the GEMM activation panel (pack and store), int8 scale
+// lookup and the W8A8 activation quantization.
 //
 // GEMM layout: a panel of P = 2 * lanes tokens is packed transposed, panel[k * P + j] =
 // X[n0 + j][k], so each stored weight w at (m, k) costs two FMAs of broadcast(w) against
@@ -9,6 +10,7 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 
 #include "../core/views.hpp"
 #include "../epilogue.hpp"
@@ -87,6 +89,11 @@ struct panel_acc {
         lo += other.lo;
         hi += other.hi;
     }
+    // += scale * other: an int8 group's partial sums, dequantized once per group.
+    void add_scaled(const panel_acc& other, float scale) noexcept {
+        lo = xsimd::fma(other.lo, vfloat<A>(scale), lo);
+        hi = xsimd::fma(other.hi, vfloat<A>(scale), hi);
+    }
 };
 
 // Writes Y[n0 + j][m] for j < count from a row's accumulators, with the epilogue.
@@ -114,5 +121,197 @@ void for_each_panel(matrix_view<const float> x, float* workspace, RowLoop&& rows
         rows(static_cast<const float*>(workspace), n0, count);
     }
 }
+
+// The scales of one output row: scale(k) for position k. fp32 weights have none (1).
+template <class T>
+struct row_scales {
+    const float* data = nullptr;
+    std::size_t group = 0;  // K positions per scale; 0: one per row
+
+    row_scales() = default;
+    row_scales(const quant_scales& s, std::size_t m) noexcept {
+        if constexpr (is_int8_weight<T>) {
+            data = s.data + m * s.ld;
+            group = s.group;
+        } else {
+            (void)s, (void)m;
+        }
+    }
+    float at(std::size_t k) const noexcept {
+        if constexpr (is_int8_weight<T>) return data[group == 0 ? 0 : k / group];
+        else return (void)k, 1.0f;
+    }
+    // The first position past k's scale group (or `end` when the scale holds to the end).
+    std::size_t group_end(std::size_t k, std::size_t end) const noexcept {
+        if (!is_int8_weight<T> || group == 0) return end;
+        const std::size_t next = (k / group + 1) * group;
+        return next < end ? next : end;
+    }
+};
+
+// ---- W8A8 -------------------------------------------------------------------------------
+// The activation quantization of reference/common.hpp, bit for bit: amax, then
+// round-to-nearest-even(x * (127 / amax)) clamped to +-127. Calls put(k, q) for k < K and
+// put(k, 0) on to `padded`; returns the token's scale (0 for an all-zero token, NaN for a
+// token holding NaN or Inf, whose bytes are then all zero).
+template <class A, class Put>
+float quantize_token(const float* x, std::size_t k_count, std::size_t padded, Put&& put) noexcept {
+    float amax = 0.0f;
+    bool finite = true;
+    for (std::size_t k = 0; k < k_count; ++k) {
+        const float v = x[k];
+        if (!std::isfinite(v)) finite = false;
+        else if (std::fabs(v) > amax) amax = std::fabs(v);
+    }
+    const float inverse = finite && amax > 0.0f ? 127.0f / amax : 0.0f;
+    for (std::size_t k = 0; k < k_count; ++k) {
+        float q = inverse == 0.0f ? 0.0f : std::nearbyint(x[k] * inverse);
+        q = q > 127.0f ? 127.0f : (q < -127.0f ? -127.0f : q);
+        put(k, static_cast<std::int8_t>(q));
+    }
+    for (std::size_t k = k_count; k < padded; ++k) put(k, std::int8_t{0});
+    if (!finite) return NAN;
+    return amax > 0.0f ? amax / 127.0f : 0.0f;
+}
+
+// Positions W8A8 kernels may touch past K (whole int8 vectors, BSR blocks, N:M groups):
+// quantized activations are zero-padded to a multiple of this.
+inline constexpr std::size_t w8a8_pad = 64;
+
+template <class A>
+constexpr std::size_t round_up(std::size_t n, std::size_t to) noexcept {
+    return (n + to - 1) / to * to;
+}
+
+// GEMV: the token quantized into scratch (K rounded up to w8a8_pad bytes).
+template <class A>
+float quantize_vector(const float* x, std::size_t k_count, std::int8_t* scratch) noexcept {
+    return quantize_token<A>(x, k_count, round_up<A>(k_count, w8a8_pad),
+                             [scratch](std::size_t k, std::int8_t q) { scratch[k] = q; });
+}
+
+// GEMM: a panel of L tokens, quad-interleaved so one vector holds 4 consecutive K
+// positions of every token: panel[(k / 4) * 4L + 4 j + k % 4] = q_j[k]. A weight quad
+// broadcast to every lane then meets each token in one dot product (dot_i8). Tokens past
+// `count` are zero; scales[j] receives token j's scale.
+template <class A>
+void pack_w8a8_panel(matrix_view<const float> x, std::size_t n0, std::size_t count, std::int8_t* panel,
+                     float* scales) noexcept {
+    constexpr std::size_t L = lanes<A>;
+    const std::size_t padded = round_up<A>(x.cols, w8a8_pad);
+    for (std::size_t j = 0; j < L; ++j) {
+        auto put = [panel, j](std::size_t k, std::int8_t q) { panel[k / 4 * 4 * L + 4 * j + k % 4] = q; };
+        if (j < count) {
+            scales[j] = quantize_token<A>(x.row(n0 + j), x.cols, padded, put);
+        } else {
+            for (std::size_t k = 0; k < padded; ++k) put(k, std::int8_t{0});
+            scales[j] = 0.0f;
+        }
+    }
+}
+
+// A 4-byte weight quad in every lane.
+template <class A>
+vbyte<A> broadcast_quad(const std::int8_t* quad) noexcept {
+    std::int32_t bits;
+    std::memcpy(&bits, quad, 4);
+    return xsimd::bitwise_cast<vbyte<A>>(vint<A>(bits));
+}
+
+// Integer partial sums of one output row, dequantized when its scale group ends.
+template <class A>
+struct w8a8_acc {
+    vint<A> part = vint<A>(0);
+    vfloat<A> sum = vfloat<A>(0.0f);
+
+    void flush(float scale) noexcept {
+        sum = xsimd::fma(xsimd::to_float(part), vfloat<A>(scale), sum);
+        part = vint<A>(0);
+    }
+    void flush(vfloat<A> scales) noexcept {
+        sum = xsimd::fma(xsimd::to_float(part), scales, sum);
+        part = vint<A>(0);
+    }
+};
+
+// The int32 lanes of one W8A8 GEMV step are dequantized every `every` steps with `scale_of`:
+// once per scale group when a group spans whole int8 vectors, else every step with the
+// scales of the groups each lane falls in (groups of 32 with 64-byte AVX-512 vectors).
+template <class A>
+struct w8a8_row_flush {
+    std::size_t every;  // steps per flush
+
+    explicit w8a8_row_flush(std::size_t group) noexcept {
+        constexpr std::size_t B = vbyte<A>::size;
+        // Per-row scales: flush well before int32 could overflow (4 * 127 * 127 per lane).
+        every = group == 0 ? 8192 : (group >= B ? group / B : 1);
+    }
+    // Scales of the lanes of the step starting at position k (lanes at or past K hold only
+    // zero products: scale 0, and no read past the row's scales).
+    static vfloat<A> lane_scales(const row_scales<std::int8_t>& s, std::size_t k, std::size_t K) noexcept {
+        constexpr std::size_t L = lanes<A>, B = vbyte<A>::size;
+        if (s.group == 0 || s.group >= B) return vfloat<A>(s.at(k));
+        alignas(64) float lanes_out[L];
+        for (std::size_t i = 0; i < L; ++i) lanes_out[i] = k + 4 * i < K ? s.at(k + 4 * i) : 0.0f;
+        return vfloat<A>::load_aligned(lanes_out);
+    }
+};
+
+// Row sums from W8A8 accumulators, times the token scale, stored with the epilogue.
+template <class A>
+struct w8a8_row_store {
+    float token_scale;
+    float* y;
+    const epilogue& ep;
+    alignas(64) float results[lanes<A>] = {};
+    std::size_t pending = 0;
+
+    w8a8_row_store(float scale, float* out, const epilogue& e) noexcept : token_scale(scale), y(out), ep(e) {}
+
+    void push(std::size_t m, float sum) noexcept {
+        results[pending++] = sum * token_scale;
+        if (pending == lanes<A>) flush(m);
+    }
+    void flush(std::size_t m_last) noexcept {
+        if (pending != 0) store_rows<A>(results, pending, m_last + 1 - pending, y, ep);
+        pending = 0;
+    }
+};
+
+// A weight quad holding one int8 value at byte k % 4, in every lane: CSR and narrow BSR
+// blocks meet the quad-interleaved GEMM panel one value at a time.
+template <class A>
+vbyte<A> broadcast_byte(std::int8_t value, std::size_t k) noexcept {
+    const auto bits = static_cast<std::uint32_t>(static_cast<std::uint8_t>(value)) << (8 * (k % 4));
+    return xsimd::bitwise_cast<vbyte<A>>(vint<A>(static_cast<std::int32_t>(bits)));
+}
+
+// Scalar W8A8 sum of one output row fed in increasing k: exact int32 partial sums,
+// dequantized whenever the scale group changes (and every 2^16 products, before int32
+// could overflow on a long per-row group).
+template <class A>
+struct w8a8_scalar_row {
+    row_scales<std::int8_t> scales;
+    std::size_t group_start = 0, products = 0;
+    std::int32_t part = 0;
+    float sum = 0.0f;
+
+    explicit w8a8_scalar_row(const row_scales<std::int8_t>& s) noexcept : scales(s) {}
+
+    void add(std::size_t k, std::int8_t w, std::int8_t x) noexcept {
+        if (products == 0) {
+            group_start = k;
+        } else if (scales.group_end(group_start, k + 1) <= k || products % 65536 == 0) {
+            sum += scales.at(group_start) * static_cast<float>(part);
+            part = 0;
+            group_start = k;
+        }
+        part += std::int32_t{w} * x;
+        ++products;
+    }
+    float finish() const noexcept {
+        return products == 0 ? sum : sum + scales.at(group_start) * static_cast<float>(part);
+    }
+};
 
 }  // namespace sieve::kernels

@@ -1,9 +1,14 @@
-// CSR fp32 GEMV and GEMM.
+// CSR GEMV and GEMM: fp32 and int8 weights, and W8A8.
 //
 // GEMV: per row, gather x at the column indices one vector at a time (hardware gathers on
-// AVX2 and AVX-512, see isa/helpers.hpp), two accumulators; the row tail is scalar.
+// AVX-512, see isa/helpers.hpp), two accumulators; the segment tail is scalar. int8 rows
+// are cut into segments of one scale group each (columns increase within a row, so a
+// linear scan finds the cuts) and each segment's partial sum is scaled once.
 // GEMM: per stored weight, two FMAs against the packed activation panel; two weights per
 // step into separate accumulators to keep four FMA chains in flight.
+// W8A8: GEMV multiplies integers per segment (a kept weight meets one activation byte, no
+// 4-byte dot product to use); GEMM places each weight at its byte of the quad-interleaved
+// panel and does one int8 dot product per weight for a panel of tokens.
 #pragma once
 
 #include <cstddef>
@@ -15,25 +20,40 @@
 namespace sieve::kernels {
 namespace detail {
 
-template <class A, class Index>
-void csr_gemv(const csr_view<float>& w, const Index* cols, const float* x, float* y, const epilogue& ep) noexcept {
+// The end of the segment of row entries [i, end) whose columns share cols[i]'s scale group.
+template <class A, class T, class Index>
+std::size_t csr_segment_end(const row_scales<T>& scales, const Index* cols, std::size_t i, std::size_t end) noexcept {
+    if (!is_int8_weight<T> || scales.group == 0) return end;
+    const std::size_t limit = scales.group_end(cols[i], static_cast<std::size_t>(-1));
+    std::size_t j = i + 1;
+    while (j < end && cols[j] < limit) ++j;
+    return j;
+}
+
+template <class A, class T, class Index>
+void csr_gemv(const csr_view<T>& w, const Index* cols, const float* x, float* y, const epilogue& ep) noexcept {
     constexpr std::size_t L = lanes<A>;
     alignas(64) float results[L];
     std::size_t pending = 0;
     for (std::size_t m = 0; m < w.rows; ++m) {
-        const std::size_t begin = w.row_ptr[m], end = w.row_ptr[m + 1];
-        vfloat<A> acc0(0.0f), acc1(0.0f);
-        std::size_t i = begin;
-        for (; i + 2 * L <= end; i += 2 * L) {
-            acc0 = xsimd::fma(vfloat<A>::load_unaligned(w.values + i), gather(x, cols + i, A{}), acc0);
-            acc1 = xsimd::fma(vfloat<A>::load_unaligned(w.values + i + L), gather(x, cols + i + L, A{}), acc1);
+        const row_scales<T> scales(w.scales, m);
+        float sum = 0.0f;
+        for (std::size_t i = w.row_ptr[m], end = w.row_ptr[m + 1], seg_end; i < end; i = seg_end) {
+            seg_end = csr_segment_end<A>(scales, cols, i, end);
+            const std::size_t first = i;
+            vfloat<A> acc0(0.0f), acc1(0.0f);
+            for (; i + 2 * L <= seg_end; i += 2 * L) {
+                acc0 = xsimd::fma(load_weights(w.values + i, A{}), gather(x, cols + i, A{}), acc0);
+                acc1 = xsimd::fma(load_weights(w.values + i + L, A{}), gather(x, cols + i + L, A{}), acc1);
+            }
+            if (i + L <= seg_end) {
+                acc0 = xsimd::fma(load_weights(w.values + i, A{}), gather(x, cols + i, A{}), acc0);
+                i += L;
+            }
+            float part = reduce_add<A>(acc0 + acc1);
+            for (; i < seg_end; ++i) part += static_cast<float>(w.values[i]) * x[cols[i]];
+            sum += is_int8_weight<T> ? scales.at(cols[first]) * part : part;
         }
-        if (i + L <= end) {
-            acc0 = xsimd::fma(vfloat<A>::load_unaligned(w.values + i), gather(x, cols + i, A{}), acc0);
-            i += L;
-        }
-        float sum = reduce_add<A>(acc0 + acc1);
-        for (; i < end; ++i) sum += w.values[i] * x[cols[i]];
         results[pending++] = sum;
         if (pending == L || m + 1 == w.rows) {
             store_rows<A>(results, pending, m + 1 - pending, y, ep);
@@ -42,43 +62,112 @@ void csr_gemv(const csr_view<float>& w, const Index* cols, const float* x, float
     }
 }
 
-template <class A, class Index>
-void csr_gemm(const csr_view<float>& w, const Index* cols, matrix_view<const float> x, matrix_view<float> y,
+template <class A, class T, class Index>
+void csr_gemm(const csr_view<T>& w, const Index* cols, matrix_view<const float> x, matrix_view<float> y,
               const epilogue& ep, float* workspace) noexcept {
     constexpr std::size_t P = panel_width<A>;
     for_each_panel<A>(x, workspace, [&](const float* panel, std::size_t n0, std::size_t count) {
         for (std::size_t m = 0; m < w.rows; ++m) {
-            const std::size_t begin = w.row_ptr[m], end = w.row_ptr[m + 1];
-            panel_acc<A> acc0, acc1;
-            std::size_t i = begin;
-            for (; i + 2 <= end; i += 2) {
-                acc0.add(w.values[i], panel + std::size_t{cols[i]} * P);
-                acc1.add(w.values[i + 1], panel + std::size_t{cols[i + 1]} * P);
+            const row_scales<T> scales(w.scales, m);
+            panel_acc<A> acc;
+            for (std::size_t i = w.row_ptr[m], end = w.row_ptr[m + 1], seg_end; i < end; i = seg_end) {
+                seg_end = csr_segment_end<A>(scales, cols, i, end);
+                const std::size_t first = i;
+                panel_acc<A> acc0, acc1;
+                for (; i + 2 <= seg_end; i += 2) {
+                    acc0.add(static_cast<float>(w.values[i]), panel + std::size_t{cols[i]} * P);
+                    acc1.add(static_cast<float>(w.values[i + 1]), panel + std::size_t{cols[i + 1]} * P);
+                }
+                if (i < seg_end) acc0.add(static_cast<float>(w.values[i]), panel + std::size_t{cols[i]} * P);
+                acc0.add(acc1);
+                if constexpr (is_int8_weight<T>) acc.add_scaled(acc0, scales.at(cols[first]));
+                else acc = acc0;
             }
-            if (i < end) acc0.add(w.values[i], panel + std::size_t{cols[i]} * P);
-            acc0.add(acc1);
-            store_column<A>(acc0, m, n0, count, y, ep);
+            store_column<A>(acc, m, n0, count, y, ep);
         }
     });
 }
 
+template <class A, class Index>
+void csr_gemv_w8a8(const csr_view<std::int8_t>& w, const Index* cols, const float* x, float* y, const epilogue& ep,
+                   std::int8_t* scratch) noexcept {
+    w8a8_row_store<A> out{quantize_vector<A>(x, w.cols, scratch), y, ep};
+    for (std::size_t m = 0; m < w.rows; ++m) {
+        w8a8_scalar_row<A> row{row_scales<std::int8_t>(w.scales, m)};
+        for (std::size_t i = w.row_ptr[m]; i < w.row_ptr[m + 1]; ++i) row.add(cols[i], w.values[i], scratch[cols[i]]);
+        out.push(m, row.finish());
+    }
+    if (w.rows != 0) out.flush(w.rows - 1);
+}
+
+template <class A, class Index>
+void csr_gemm_w8a8(const csr_view<std::int8_t>& w, const Index* cols, matrix_view<const float> x,
+                   matrix_view<float> y, const epilogue& ep, float* workspace) noexcept {
+    constexpr std::size_t L = lanes<A>, B = vbyte<A>::size;
+    float* token_scales = workspace;
+    std::int8_t* panel = reinterpret_cast<std::int8_t*>(workspace + max_panel_width);
+    for (std::size_t n0 = 0; n0 < x.rows; n0 += L) {
+        const std::size_t count = x.rows - n0 < L ? x.rows - n0 : L;
+        pack_w8a8_panel<A>(x, n0, count, panel, token_scales);
+        const vfloat<A> token_scale = vfloat<A>::load_aligned(token_scales);
+        for (std::size_t m = 0; m < w.rows; ++m) {
+            const row_scales<std::int8_t> scales(w.scales, m);
+            w8a8_acc<A> acc;
+            for (std::size_t i = w.row_ptr[m], end = w.row_ptr[m + 1], seg_end; i < end; i = seg_end) {
+                seg_end = csr_segment_end<A>(scales, cols, i, end);
+                const std::size_t first = i;
+                for (std::size_t products = 0; i < seg_end; ++i, ++products) {
+                    if (products == 65536) {  // before int32 could overflow on a long per-row segment
+                        acc.flush(scales.at(cols[first]));
+                        products = 0;
+                    }
+                    const std::size_t k = cols[i];
+                    acc.part = dot_i8(acc.part, broadcast_byte<A>(w.values[i], k),
+                                      vbyte<A>::load_aligned(panel + k / 4 * B), A{});
+                }
+                acc.flush(scales.at(cols[first]));
+            }
+            panel_acc<A> result;
+            result.lo = acc.sum * token_scale;
+            store_column<A>(result, m, n0, count, y, ep);
+        }
+    }
+}
+
 }  // namespace detail
 
-template <class A>
-void gemv(const csr_view<float>& w, const float* x, float* y, const epilogue& ep) noexcept {
-    if (w.width == index_width::u16)
-        detail::csr_gemv<A>(w, static_cast<const std::uint16_t*>(w.col_index), x, y, ep);
-    else
-        detail::csr_gemv<A>(w, static_cast<const std::uint32_t*>(w.col_index), x, y, ep);
+// One entry per op: the index width picks the instantiation.
+#define SIEVE_CSR_BY_WIDTH(call)                                                                         \
+    if (w.width == index_width::u16) call(static_cast<const std::uint16_t*>(w.col_index));             \
+    else call(static_cast<const std::uint32_t*>(w.col_index))
+
+template <class A, class T>
+void gemv(const csr_view<T>& w, const float* x, float* y, const epilogue& ep) noexcept {
+    auto run = [&](auto cols) { detail::csr_gemv<A>(w, cols, x, y, ep); };
+    SIEVE_CSR_BY_WIDTH(run);
+}
+
+template <class A, class T>
+void gemm(const csr_view<T>& w, matrix_view<const float> x, matrix_view<float> y, const epilogue& ep,
+          float* workspace) noexcept {
+    auto run = [&](auto cols) { detail::csr_gemm<A>(w, cols, x, y, ep, workspace); };
+    SIEVE_CSR_BY_WIDTH(run);
 }
 
 template <class A>
-void gemm(const csr_view<float>& w, matrix_view<const float> x, matrix_view<float> y, const epilogue& ep,
-          float* workspace) noexcept {
-    if (w.width == index_width::u16)
-        detail::csr_gemm<A>(w, static_cast<const std::uint16_t*>(w.col_index), x, y, ep, workspace);
-    else
-        detail::csr_gemm<A>(w, static_cast<const std::uint32_t*>(w.col_index), x, y, ep, workspace);
+void gemv_w8a8(const csr_view<std::int8_t>& w, const float* x, float* y, const epilogue& ep,
+               std::int8_t* scratch) noexcept {
+    auto run = [&](auto cols) { detail::csr_gemv_w8a8<A>(w, cols, x, y, ep, scratch); };
+    SIEVE_CSR_BY_WIDTH(run);
 }
+
+template <class A>
+void gemm_w8a8(const csr_view<std::int8_t>& w, matrix_view<const float> x, matrix_view<float> y,
+               const epilogue& ep, float* workspace) noexcept {
+    auto run = [&](auto cols) { detail::csr_gemm_w8a8<A>(w, cols, x, y, ep, workspace); };
+    SIEVE_CSR_BY_WIDTH(run);
+}
+
+#undef SIEVE_CSR_BY_WIDTH
 
 }  // namespace sieve::kernels

@@ -1,19 +1,24 @@
-// Dense fp32 GEMV and GEMM, the baseline.
+// Dense GEMV and GEMM, the baseline: fp32 and int8 weights (weight-only), and W8A8.
 //
 // GEMV streams 4 rows at a time against one load of x, with two accumulators per row:
-// 8 independent FMA chains cover the FMA latency; the row tail (K mod lanes) goes through
-// zero-padded copies so no load passes the end of a row or of x.
+// 8 independent FMA chains cover the FMA latency. int8 weights are widened in register and
+// each scale group's partial sums are multiplied by its scale once (fp32 and per-row int8:
+// one group, the whole row). The row tail (K mod lanes) goes through zero-padded copies,
+// so no load passes the end of a row or of x.
+// W8A8 GEMV: the token is quantized once into scratch; each step is one int8 dot product
+// of 4 * lanes weights per row into int32 lanes, dequantized per scale group.
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 
 #include "../formats/dense.hpp"
 #include "common.hpp"
 
 namespace sieve::kernels {
 
-template <class A>
-void gemv(const dense_view<float>& w, const float* x, float* y, const epilogue& ep) noexcept {
+template <class A, class T>
+void gemv(const dense_view<T>& w, const float* x, float* y, const epilogue& ep) noexcept {
     constexpr std::size_t L = lanes<A>, RB = 4;
     const std::size_t K = w.cols, k_main = K / L * L, rem = K - k_main;
     alignas(64) float x_tail[L] = {};
@@ -23,34 +28,47 @@ void gemv(const dense_view<float>& w, const float* x, float* y, const epilogue& 
 
     for (std::size_t m0 = 0; m0 < w.rows; m0 += RB) {
         const std::size_t nr = w.rows - m0 < RB ? w.rows - m0 : RB;
-        const float* row[RB];
-        for (std::size_t r = 0; r < RB; ++r) row[r] = w.values + (m0 + (r < nr ? r : 0)) * w.ld;
-        vfloat<A> acc0[RB], acc1[RB];
-        for (std::size_t r = 0; r < RB; ++r) acc0[r] = acc1[r] = vfloat<A>(0.0f);
-        std::size_t k = 0;
-        for (; k + 2 * L <= k_main; k += 2 * L) {
-            const vfloat<A> x0 = vfloat<A>::load_unaligned(x + k), x1 = vfloat<A>::load_unaligned(x + k + L);
-            for (std::size_t r = 0; r < RB; ++r) {
-                acc0[r] = xsimd::fma(vfloat<A>::load_unaligned(row[r] + k), x0, acc0[r]);
-                acc1[r] = xsimd::fma(vfloat<A>::load_unaligned(row[r] + k + L), x1, acc1[r]);
+        const T* row[RB];
+        row_scales<T> scales[RB];
+        vfloat<A> acc[RB];
+        for (std::size_t r = 0; r < RB; ++r) {
+            row[r] = w.values + (m0 + (r < nr ? r : 0)) * w.ld;
+            scales[r] = row_scales<T>(w.scales, m0 + (r < nr ? r : 0));
+            acc[r] = vfloat<A>(0.0f);
+        }
+        for (std::size_t k0 = 0, k1; k0 < K; k0 = k1) {  // one pass per scale group
+            k1 = scales[0].group_end(k0, K);
+            const std::size_t k1_main = k1 < k_main ? k1 : k_main;
+            vfloat<A> part0[RB], part1[RB];
+            for (std::size_t r = 0; r < RB; ++r) part0[r] = part1[r] = vfloat<A>(0.0f);
+            std::size_t k = k0;
+            for (; k + 2 * L <= k1_main; k += 2 * L) {
+                const vfloat<A> x0 = vfloat<A>::load_unaligned(x + k), x1 = vfloat<A>::load_unaligned(x + k + L);
+                for (std::size_t r = 0; r < RB; ++r) {
+                    part0[r] = xsimd::fma(load_weights(row[r] + k, A{}), x0, part0[r]);
+                    part1[r] = xsimd::fma(load_weights(row[r] + k + L, A{}), x1, part1[r]);
+                }
             }
-        }
-        for (; k < k_main; k += L) {
-            const vfloat<A> x0 = vfloat<A>::load_unaligned(x + k);
-            for (std::size_t r = 0; r < RB; ++r)
-                acc0[r] = xsimd::fma(vfloat<A>::load_unaligned(row[r] + k), x0, acc0[r]);
-        }
-        if (rem != 0) {
-            const vfloat<A> x0 = vfloat<A>::load_aligned(x_tail);
-            alignas(64) float w_tail[L] = {};
+            for (; k < k1_main; k += L) {
+                const vfloat<A> x0 = vfloat<A>::load_unaligned(x + k);
+                for (std::size_t r = 0; r < RB; ++r) part0[r] = xsimd::fma(load_weights(row[r] + k, A{}), x0, part0[r]);
+            }
+            if (k1 == K && rem != 0) {
+                const vfloat<A> x0 = vfloat<A>::load_aligned(x_tail);
+                alignas(64) T w_tail[L] = {};
+                for (std::size_t r = 0; r < RB; ++r) {
+                    for (std::size_t i = 0; i < rem; ++i) w_tail[i] = row[r][k_main + i];
+                    part1[r] = xsimd::fma(load_weights(w_tail, A{}), x0, part1[r]);
+                }
+            }
             for (std::size_t r = 0; r < RB; ++r) {
-                for (std::size_t i = 0; i < rem; ++i) w_tail[i] = row[r][k_main + i];
-                acc1[r] = xsimd::fma(vfloat<A>::load_aligned(w_tail), x0, acc1[r]);
+                if constexpr (is_int8_weight<T>) acc[r] = xsimd::fma(part0[r] + part1[r], vfloat<A>(scales[r].at(k0)), acc[r]);
+                else acc[r] = part0[r] + part1[r];
             }
         }
         for (std::size_t r = 0; r < nr; ++r) {
             if (pending == 0) m_first = m0 + r;
-            results[pending++] = reduce_add<A>(acc0[r] + acc1[r]);
+            results[pending++] = reduce_add<A>(acc[r]);
             if (pending == L) {
                 store_rows<A>(results, pending, m_first, y, ep);
                 pending = 0;
@@ -60,22 +78,124 @@ void gemv(const dense_view<float>& w, const float* x, float* y, const epilogue& 
     if (pending != 0) store_rows<A>(results, pending, m_first, y, ep);
 }
 
-template <class A>
-void gemm(const dense_view<float>& w, matrix_view<const float> x, matrix_view<float> y, const epilogue& ep,
+template <class A, class T>
+void gemm(const dense_view<T>& w, matrix_view<const float> x, matrix_view<float> y, const epilogue& ep,
           float* workspace) noexcept {
     constexpr std::size_t P = panel_width<A>, RB = 4;
     const std::size_t K = w.cols;
     for_each_panel<A>(x, workspace, [&](const float* panel, std::size_t n0, std::size_t count) {
         for (std::size_t m0 = 0; m0 < w.rows; m0 += RB) {
             const std::size_t nr = w.rows - m0 < RB ? w.rows - m0 : RB;
-            const float* row[RB];
+            const T* row[RB];
             for (std::size_t r = 0; r < RB; ++r) row[r] = w.values + (m0 + (r < nr ? r : 0)) * w.ld;
             panel_acc<A> acc[RB];
-            for (std::size_t k = 0; k < K; ++k)
-                for (std::size_t r = 0; r < RB; ++r) acc[r].add(row[r][k], panel + k * P);
+            if constexpr (is_int8_weight<T>) {
+                const row_scales<T> first(w.scales, m0);
+                for (std::size_t k0 = 0; k0 < K; k0 = first.group_end(k0, K)) {
+                    panel_acc<A> part[RB];
+                    for (std::size_t k = k0; k < first.group_end(k0, K); ++k)
+                        for (std::size_t r = 0; r < RB; ++r) part[r].add(static_cast<float>(row[r][k]), panel + k * P);
+                    for (std::size_t r = 0; r < RB; ++r)
+                        acc[r].add_scaled(part[r], row_scales<T>(w.scales, m0 + (r < nr ? r : 0)).at(k0));
+                }
+            } else {
+                for (std::size_t k = 0; k < K; ++k)
+                    for (std::size_t r = 0; r < RB; ++r) acc[r].add(row[r][k], panel + k * P);
+            }
             for (std::size_t r = 0; r < nr; ++r) store_column<A>(acc[r], m0 + r, n0, count, y, ep);
         }
     });
+}
+
+// ---- W8A8 -------------------------------------------------------------------------------
+
+template <class A>
+void gemv_w8a8(const dense_view<std::int8_t>& w, const float* x, float* y, const epilogue& ep,
+               std::int8_t* scratch) noexcept {
+    constexpr std::size_t B = vbyte<A>::size, RB = 4;
+    const std::size_t K = w.cols;
+    w8a8_row_store<A> out{quantize_vector<A>(x, K, scratch), y, ep};
+    const w8a8_row_flush<A> flush(w.scales.group);
+    for (std::size_t m0 = 0; m0 < w.rows; m0 += RB) {
+        const std::size_t nr = w.rows - m0 < RB ? w.rows - m0 : RB;
+        const std::int8_t* row[RB];
+        row_scales<std::int8_t> scales[RB];
+        for (std::size_t r = 0; r < RB; ++r) {
+            row[r] = w.values + (m0 + (r < nr ? r : 0)) * w.ld;
+            scales[r] = row_scales<std::int8_t>(w.scales, m0 + (r < nr ? r : 0));
+        }
+        w8a8_acc<A> acc[RB];
+        std::size_t steps = 0, k_flush = 0;
+        for (std::size_t k = 0; k < K; k += B) {
+            const vbyte<A> xv = vbyte<A>::load_unaligned(scratch + k);
+            for (std::size_t r = 0; r < RB; ++r) {
+                vbyte<A> wv;
+                if (k + B <= K) {
+                    wv = vbyte<A>::load_unaligned(row[r] + k);
+                } else {  // row tail: zero-padded copy, no load past the row
+                    alignas(64) std::int8_t tail[B] = {};
+                    for (std::size_t i = 0; k + i < K; ++i) tail[i] = row[r][k + i];
+                    wv = vbyte<A>::load_aligned(tail);
+                }
+                acc[r].part = dot_i8(acc[r].part, wv, xv, A{});
+            }
+            if (++steps == flush.every || k + B >= K) {
+                for (std::size_t r = 0; r < RB; ++r) acc[r].flush(w8a8_row_flush<A>::lane_scales(scales[r], k_flush, K));
+                steps = 0;
+                k_flush = k + B;
+            }
+        }
+        for (std::size_t r = 0; r < nr; ++r) out.push(m0 + r, reduce_add<A>(acc[r].sum));
+    }
+    if (w.rows != 0) out.flush(w.rows - 1);
+}
+
+template <class A>
+void gemm_w8a8(const dense_view<std::int8_t>& w, matrix_view<const float> x, matrix_view<float> y,
+               const epilogue& ep, float* workspace) noexcept {
+    constexpr std::size_t L = lanes<A>, B = vbyte<A>::size, RB = 4;
+    const std::size_t K = w.cols, quads = (K + 3) / 4;
+    float* token_scales = workspace;
+    std::int8_t* panel = reinterpret_cast<std::int8_t*>(workspace + max_panel_width);
+    for (std::size_t n0 = 0; n0 < x.rows; n0 += L) {
+        const std::size_t count = x.rows - n0 < L ? x.rows - n0 : L;
+        pack_w8a8_panel<A>(x, n0, count, panel, token_scales);
+        const vfloat<A> token_scale = vfloat<A>::load_aligned(token_scales);
+        for (std::size_t m0 = 0; m0 < w.rows; m0 += RB) {
+            const std::size_t nr = w.rows - m0 < RB ? w.rows - m0 : RB;
+            const std::int8_t* row[RB];
+            row_scales<std::int8_t> scales[RB];
+            for (std::size_t r = 0; r < RB; ++r) {
+                row[r] = w.values + (m0 + (r < nr ? r : 0)) * w.ld;
+                scales[r] = row_scales<std::int8_t>(w.scales, m0 + (r < nr ? r : 0));
+            }
+            w8a8_acc<A> acc[RB];
+            for (std::size_t q0 = 0; q0 < quads;) {  // one pass per scale group (int32-safe chunks per row)
+                const std::size_t k0 = 4 * q0;
+                std::size_t q1 = (scales[0].group_end(k0, 4 * quads) + 3) / 4;
+                if (q1 - q0 > 8192) q1 = q0 + 8192;
+                for (std::size_t q = q0; q < q1; ++q) {
+                    const vbyte<A> xv = vbyte<A>::load_aligned(panel + q * B);
+                    for (std::size_t r = 0; r < RB; ++r) {
+                        const std::int8_t* quad = row[r] + 4 * q;
+                        std::int8_t tail[4] = {};
+                        if (4 * q + 4 > K) {  // the row's last, partial quad: no load past the row
+                            for (std::size_t i = 0; 4 * q + i < K; ++i) tail[i] = quad[i];
+                            quad = tail;
+                        }
+                        acc[r].part = dot_i8(acc[r].part, broadcast_quad<A>(quad), xv, A{});
+                    }
+                }
+                for (std::size_t r = 0; r < RB; ++r) acc[r].flush(scales[r].at(k0));
+                q0 = q1;
+            }
+            for (std::size_t r = 0; r < nr; ++r) {
+                panel_acc<A> result;
+                result.lo = acc[r].sum * token_scale;
+                store_column<A>(result, m0 + r, n0, count, y, ep);
+            }
+        }
+    }
 }
 
 }  // namespace sieve::kernels

@@ -1,11 +1,10 @@
 // The few operations the kernels need that xsimd 8.1 lacks, behind one name per operation
-// for every arch: a generic version written over xsimd batches, and a per-ISA overload
-// only where an instruction does it better. Overloads take the arch tag last; a
-// non-template overload for an exact arch beats the generic template.
+// for every arch: each is one template whose body branches (`if constexpr`, see arch.hpp)
+// to the instruction that does it best on that arch, with a plain loop over xsimd batches
+// as the fallback every other arch takes. The arch tag comes last.
 //
-// Every function here is templated on the arch or takes the arch tag, so its symbol names
-// the arch: a per-ISA object never emits a shared inline symbol (see the ODR note in
-// dispatch/runtime.hpp).
+// Every function here is templated on the arch, so its symbol names the arch: a per-ISA
+// object never emits a shared inline symbol (the ODR note in DESIGN.md).
 #pragma once
 
 #include <cstddef>
@@ -14,12 +13,18 @@
 
 #include <xsimd/xsimd.hpp>
 
+#include "arch.hpp"
+
 namespace sieve::kernels {
 
 template <class A>
-using vfloat = xsimd::batch<float, A>;
+using vfloat = xsimd::batch<float, simd_arch_t<A>>;
 template <class A>
-using vuint = xsimd::batch<std::uint32_t, A>;
+using vuint = xsimd::batch<std::uint32_t, simd_arch_t<A>>;
+template <class A>
+using vint = xsimd::batch<std::int32_t, simd_arch_t<A>>;
+template <class A>
+using vbyte = xsimd::batch<std::int8_t, simd_arch_t<A>>;  // 4 * lanes bytes: one int8 dot product
 template <class A>
 inline constexpr std::size_t lanes = vfloat<A>::size;
 
@@ -33,45 +38,6 @@ vuint<A> lane_bits(A) noexcept {
 
 // `x` with the lanes whose bit in `bits` is clear set to +0. Kernels multiply by masked
 // activations so a pruned position never touches its activation (0 * Inf would be NaN).
-template <class A>
-vfloat<A> keep_lanes(vfloat<A> x, std::uint32_t bits, A arch) noexcept {
-    const vuint<A> selected = vuint<A>(bits) & lane_bits(arch);
-    const vuint<A> all = xsimd::select(selected != vuint<A>(0u), vuint<A>(0xFFFFFFFFu), vuint<A>(0u));
-    return xsimd::bitwise_and(x, xsimd::bitwise_cast<vfloat<A>>(all));
-}
-
-// Places src[0], src[1], ... at the lanes whose bit is set, in order; other lanes are 0.
-// Reads exactly popcount(bits) floats.
-template <class A>
-vfloat<A> expand_load(const float* src, std::uint32_t bits, A) noexcept {
-    alignas(64) float lanes_out[vfloat<A>::size] = {};
-    for (std::size_t i = 0; i < vfloat<A>::size; ++i)
-        if (bits >> i & 1u) lanes_out[i] = *src++;
-    return vfloat<A>::load_aligned(lanes_out);
-}
-
-// x[index[0]], x[index[1]], ... for one vector of 16- or 32-bit indices.
-template <class A, class Index>
-vfloat<A> gather(const float* x, const Index* index, A) noexcept {
-    alignas(64) float lanes_out[vfloat<A>::size];
-    for (std::size_t i = 0; i < vfloat<A>::size; ++i) lanes_out[i] = x[index[i]];
-    return vfloat<A>::load_aligned(lanes_out);
-}
-
-// Lanes hold p[0..C) repeated L / C times (C divides L): one block row of x for BSR.
-template <std::size_t C, class A>
-vfloat<A> load_repeated(const float* p, A) noexcept {
-    alignas(64) float lanes_out[vfloat<A>::size];
-    for (std::size_t i = 0; i < vfloat<A>::size; ++i) lanes_out[i] = p[i % C];
-    return vfloat<A>::load_aligned(lanes_out);
-}
-
-// Horizontal sum.
-template <class A>
-float reduce_add(vfloat<A> v) noexcept {
-    return xsimd::hadd(v);
-}
-
 namespace detail {
 // For every L-bit lane mask: the rank of each set lane among the set lanes (which packed
 // value it receives; 0 for unset lanes) and the all-ones/zero lane mask. The expand tables
@@ -111,69 +77,338 @@ constexpr byte_shuffles4 make_byte_shuffles4() {
     return t;
 }
 inline constexpr byte_shuffles4 shuffles4 = make_byte_shuffles4();
-}  // namespace detail
-
-#if XSIMD_WITH_SSE4_2 && !XSIMD_WITH_AVX
-// One load (up to 12 bytes past the last value: the arrays are padded), one pshufb.
-inline vfloat<xsimd::sse4_2> expand_load(const float* src, std::uint32_t bits, xsimd::sse4_2) noexcept {
-    const __m128i packed = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src));
-    return _mm_castsi128_ps(
-        _mm_shuffle_epi8(packed, _mm_load_si128(reinterpret_cast<const __m128i*>(detail::shuffles4.control[bits]))));
-}
-inline vfloat<xsimd::sse4_2> keep_lanes(vfloat<xsimd::sse4_2> x, std::uint32_t bits, xsimd::sse4_2) noexcept {
-    return _mm_and_ps(x, _mm_load_ps(reinterpret_cast<const float*>(detail::lanes4.lanes[bits])));
-}
-#endif
-
-#if XSIMD_WITH_NEON64
-// One load (up to 12 bytes past the last value: the arrays are padded), one tbl.
-inline vfloat<xsimd::neon64> expand_load(const float* src, std::uint32_t bits, xsimd::neon64) noexcept {
-    const uint8x16_t packed = vreinterpretq_u8_f32(vld1q_f32(src));
-    return vreinterpretq_f32_u8(vqtbl1q_u8(packed, vld1q_u8(detail::shuffles4.control[bits])));
-}
-inline vfloat<xsimd::neon64> keep_lanes(vfloat<xsimd::neon64> x, std::uint32_t bits, xsimd::neon64) noexcept {
-    return vreinterpretq_f32_u32(vandq_u32(vreinterpretq_u32_f32(x), vld1q_u32(detail::lanes4.lanes[bits])));
-}
-#endif
-
-#if XSIMD_WITH_AVX512BW
-inline vfloat<xsimd::avx512bw> keep_lanes(vfloat<xsimd::avx512bw> x, std::uint32_t bits,
-                                          xsimd::avx512bw) noexcept {
-    return _mm512_maskz_mov_ps(static_cast<__mmask16>(bits), x);
-}
-inline vfloat<xsimd::avx512bw> expand_load(const float* src, std::uint32_t bits, xsimd::avx512bw) noexcept {
-    return _mm512_maskz_expandloadu_ps(static_cast<__mmask16>(bits), src);
-}
-inline vfloat<xsimd::avx512bw> gather(const float* x, const std::uint16_t* index, xsimd::avx512bw) noexcept {
-    const __m512i i32 = _mm512_cvtepu16_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(index)));
-    return _mm512_i32gather_ps(i32, x, 4);
-}
-inline vfloat<xsimd::avx512bw> gather(const float* x, const std::uint32_t* index, xsimd::avx512bw) noexcept {
-    return _mm512_i32gather_ps(_mm512_loadu_si512(index), x, 4);
-}
-#endif
-
-#if XSIMD_WITH_FMA3_AVX2 && !XSIMD_WITH_AVX512F  // one definition per unit: the widest arch it builds
-namespace detail {
-// The rank doubles as the vpermps index. 16 KiB of constant data.
+// AVX2's 8-lane permute indices and masks (16 KiB of constant data).
 inline constexpr lane_tables<8> lanes8 = make_lane_tables<8>();
+
+// Byte expansion for int8 values: for every 8-position mask, the shuffle control that moves
+// packed byte rank(j) to position j (0x80 where the bit is clear: pshufb and tbl give 0).
+struct byte_expand_table {
+    alignas(64) std::uint8_t control[256][8];
+};
+constexpr byte_expand_table make_byte_expand_table() {
+    byte_expand_table t{};
+    for (std::uint32_t bits = 0; bits < 256; ++bits) {
+        std::uint8_t next = 0;
+        for (std::uint32_t j = 0; j < 8; ++j) t.control[bits][j] = (bits >> j & 1u) ? next++ : 0x80u;
+    }
+    return t;
+}
+inline constexpr byte_expand_table byte_expand = make_byte_expand_table();
+
+// The 16-byte control that expands the packed bytes of a 16-position mask: the high half's
+// ranks start after the low half's values. Unset positions hold 0x80 plus at most 8, still
+// at least 0x80, so they still read as zero.
+template <class A>
+void expand_control16(std::uint32_t bits, std::uint8_t* out, A) noexcept {
+    const std::uint32_t lo = bits & 0xFFu, hi = (bits >> 8) & 0xFFu;
+    std::uint64_t c0, c1;
+    std::memcpy(&c0, byte_expand.control[lo], 8);
+    std::memcpy(&c1, byte_expand.control[hi], 8);
+    c1 += static_cast<std::uint64_t>(__builtin_popcount(lo)) * 0x0101010101010101ull;
+    std::memcpy(out, &c0, 8);
+    std::memcpy(out + 8, &c1, 8);
+}
 }  // namespace detail
 
-// Table-driven expand: one load, one permute, one mask. The load reads 8 floats whatever
-// popcount(bits) is (a masked load costs 3x more on Zen 3), so it may read up to 28 bytes
-// past the last value: every values array carries 64 bytes of padding (see nm.hpp).
-inline vfloat<xsimd::fma3<xsimd::avx2>> expand_load(const float* src, std::uint32_t bits,
-                                                    xsimd::fma3<xsimd::avx2>) noexcept {
-    const __m256 spread = _mm256_permutevar8x32_ps(
-        _mm256_loadu_ps(src), _mm256_load_si256(reinterpret_cast<const __m256i*>(detail::lanes8.rank[bits])));
-    return _mm256_and_ps(spread, _mm256_load_ps(reinterpret_cast<const float*>(detail::lanes8.lanes[bits])));
-}
-inline vfloat<xsimd::fma3<xsimd::avx2>> keep_lanes(vfloat<xsimd::fma3<xsimd::avx2>> x, std::uint32_t bits,
-                                                   xsimd::fma3<xsimd::avx2>) noexcept {
-    return _mm256_and_ps(x, _mm256_load_ps(reinterpret_cast<const float*>(detail::lanes8.lanes[bits])));
-}
-// AVX2 keeps the generic gather: vgatherdps is microcoded on the Zen cores we target, and
-// qemu 7.2 (our AVX2 test bed on AVX-512 hosts) faults on it inside these loops.
+template <class A>
+vfloat<A> keep_lanes(vfloat<A> x, std::uint32_t bits, A arch) noexcept {
+#if XSIMD_WITH_AVX512BW
+    if constexpr (is_avx512<A>) return _mm512_maskz_mov_ps(static_cast<__mmask16>(bits), x);
+    else
 #endif
+#if XSIMD_WITH_FMA3_AVX2
+    if constexpr (is_avx2<A>)
+        return _mm256_and_ps(x, _mm256_load_ps(reinterpret_cast<const float*>(detail::lanes8.lanes[bits])));
+    else
+#endif
+#if XSIMD_WITH_SSE4_2
+    if constexpr (is_sse<A>) return _mm_and_ps(x, _mm_load_ps(reinterpret_cast<const float*>(detail::lanes4.lanes[bits])));
+    else
+#endif
+#if XSIMD_WITH_NEON64
+    if constexpr (is_neon<A>)
+        return vreinterpretq_f32_u32(vandq_u32(vreinterpretq_u32_f32(x), vld1q_u32(detail::lanes4.lanes[bits])));
+    else
+#endif
+    {
+        const vuint<A> selected = vuint<A>(bits) & lane_bits(arch);
+        const vuint<A> all = xsimd::select(selected != vuint<A>(0u), vuint<A>(0xFFFFFFFFu), vuint<A>(0u));
+        return xsimd::bitwise_and(x, xsimd::bitwise_cast<vfloat<A>>(all));
+    }
+}
 
+// Places src[0], src[1], ... at the lanes whose bit is set, in order; other lanes are 0.
+// Consumes popcount(bits) floats but may load a whole vector: up to 60 bytes past the last
+// value (AVX2: a masked load costs 3x more on Zen 3; SSE and NEON: one pshufb / tbl), so
+// values arrays carry 64 bytes of padding (core/aligned_buffer.hpp).
+template <class A>
+vfloat<A> expand_load(const float* src, std::uint32_t bits, A) noexcept {
+#if XSIMD_WITH_AVX512BW
+    if constexpr (is_avx512<A>) return _mm512_maskz_expandloadu_ps(static_cast<__mmask16>(bits), src);
+    else
+#endif
+#if XSIMD_WITH_FMA3_AVX2
+    if constexpr (is_avx2<A>) {  // the rank doubles as the vpermps index
+        const __m256 spread = _mm256_permutevar8x32_ps(
+            _mm256_loadu_ps(src), _mm256_load_si256(reinterpret_cast<const __m256i*>(detail::lanes8.rank[bits])));
+        return _mm256_and_ps(spread, _mm256_load_ps(reinterpret_cast<const float*>(detail::lanes8.lanes[bits])));
+    } else
+#endif
+#if XSIMD_WITH_SSE4_2
+    if constexpr (is_sse<A>) {
+        const __m128i packed = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src));
+        return _mm_castsi128_ps(
+            _mm_shuffle_epi8(packed, _mm_load_si128(reinterpret_cast<const __m128i*>(detail::shuffles4.control[bits]))));
+    } else
+#endif
+#if XSIMD_WITH_NEON64
+    if constexpr (is_neon<A>) {
+        const uint8x16_t packed = vreinterpretq_u8_f32(vld1q_f32(src));
+        return vreinterpretq_f32_u8(vqtbl1q_u8(packed, vld1q_u8(detail::shuffles4.control[bits])));
+    } else
+#endif
+    {
+        alignas(64) float lanes_out[vfloat<A>::size] = {};
+        for (std::size_t i = 0; i < vfloat<A>::size; ++i)
+            if (bits >> i & 1u) lanes_out[i] = *src++;
+        return vfloat<A>::load_aligned(lanes_out);
+    }
+}
+
+// x[index[0]], x[index[1]], ... for one vector of 16- or 32-bit indices. AVX-512 uses its
+// gathers; AVX2 keeps the plain loop: vgatherdps is microcoded on the Zen cores we target,
+// and qemu 7.2 (our AVX2 test bed on AVX-512 hosts) faults on it inside these loops.
+template <class A, class Index>
+vfloat<A> gather(const float* x, const Index* index, A) noexcept {
+#if XSIMD_WITH_AVX512BW
+    if constexpr (is_avx512<A>) {
+        if constexpr (sizeof(Index) == 2)
+            return _mm512_i32gather_ps(_mm512_cvtepu16_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(index))),
+                                       x, 4);
+        else
+            return _mm512_i32gather_ps(_mm512_loadu_si512(index), x, 4);
+    } else
+#endif
+    {
+        alignas(64) float lanes_out[vfloat<A>::size];
+        for (std::size_t i = 0; i < vfloat<A>::size; ++i) lanes_out[i] = x[index[i]];
+        return vfloat<A>::load_aligned(lanes_out);
+    }
+}
+
+// Lanes hold p[0..C) repeated L / C times (C divides L): one block row of x for BSR.
+template <std::size_t C, class A>
+vfloat<A> load_repeated(const float* p, A) noexcept {
+    alignas(64) float lanes_out[vfloat<A>::size];
+    for (std::size_t i = 0; i < vfloat<A>::size; ++i) lanes_out[i] = p[i % C];
+    return vfloat<A>::load_aligned(lanes_out);
+}
+
+// Horizontal sum.
+template <class A>
+float reduce_add(vfloat<A> v) noexcept {
+    return xsimd::hadd(v);
+}
+
+// ---- int8 ---------------------------------------------------------------------------------
+// Weight-only kernels widen int8 weights to fp32 lanes in register; W8A8 kernels multiply
+// int8 by int8 into int32 lanes, four bytes per lane (lane i sums bytes 4i..4i+3).
+
+// The weights at p[0..L) as fp32 lanes (float weights: a plain load). Reads L values.
+template <class A>
+vfloat<A> load_weights(const float* p, A) noexcept {
+    return vfloat<A>::load_unaligned(p);
+}
+template <class A>
+vfloat<A> load_weights(const std::int8_t* p, A) noexcept {
+#if XSIMD_WITH_AVX512BW
+    if constexpr (is_avx512<A>)
+        return _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))));
+    else
+#endif
+#if XSIMD_WITH_FMA3_AVX2
+    if constexpr (is_avx2<A>)
+        return _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p))));
+    else
+#endif
+#if XSIMD_WITH_SSE4_2
+    if constexpr (is_sse<A>) {
+        std::int32_t four;
+        std::memcpy(&four, p, 4);
+        return _mm_cvtepi32_ps(_mm_cvtepi8_epi32(_mm_cvtsi32_si128(four)));
+    } else
+#endif
+#if XSIMD_WITH_NEON64
+    if constexpr (is_neon<A>) {
+        std::int32_t four;
+        std::memcpy(&four, p, 4);
+        const int16x8_t wide = vmovl_s8(vreinterpret_s8_s32(vdup_n_s32(four)));
+        return vcvtq_f32_s32(vmovl_s16(vget_low_s16(wide)));
+    } else
+#endif
+    {
+        alignas(64) float lanes_out[vfloat<A>::size];
+        for (std::size_t i = 0; i < vfloat<A>::size; ++i) lanes_out[i] = static_cast<float>(p[i]);
+        return vfloat<A>::load_aligned(lanes_out);
+    }
+}
+
+// expand_load for int8 values, widened to fp32 lanes. Consumes popcount(bits) values; may
+// load up to 16 bytes (one xmm) from src.
+template <class A>
+vfloat<A> expand_load(const std::int8_t* src, std::uint32_t bits, A) noexcept {
+#if XSIMD_WITH_AVX512BW
+    if constexpr (is_avx512<A>) {  // widen the next 16 values, then vpexpandd them into place
+        const __m512i packed = _mm512_cvtepi8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(src)));
+        return _mm512_cvtepi32_ps(_mm512_maskz_expand_epi32(static_cast<__mmask16>(bits), packed));
+    } else
+#endif
+#if XSIMD_WITH_SSE4_2
+    if constexpr (is_avx2<A> || is_sse<A>) {  // one pshufb from the 8-position table, then widen
+        const __m128i spread = _mm_shuffle_epi8(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(src)),
+                                                _mm_loadl_epi64(reinterpret_cast<const __m128i*>(detail::byte_expand.control[bits])));
+#if XSIMD_WITH_FMA3_AVX2
+        if constexpr (is_avx2<A>) return _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(spread));
+        else
+#endif
+            return _mm_cvtepi32_ps(_mm_cvtepi8_epi32(spread));
+    } else
+#endif
+#if XSIMD_WITH_NEON64
+    if constexpr (is_neon<A>) {
+        const int8x8_t spread = vtbl1_s8(vld1_s8(src), vreinterpret_s8_u8(vld1_u8(detail::byte_expand.control[bits])));
+        return vcvtq_f32_s32(vmovl_s16(vget_low_s16(vmovl_s8(spread))));
+    } else
+#endif
+    {
+        alignas(64) float lanes_out[vfloat<A>::size] = {};
+        for (std::size_t i = 0; i < vfloat<A>::size; ++i)
+            if (bits >> i & 1u) lanes_out[i] = static_cast<float>(*src++);
+        return vfloat<A>::load_aligned(lanes_out);
+    }
+}
+
+// The int8 values src[0], src[1], ... placed at the set positions of a 4L-position mask
+// (zero elsewhere): N:M int8 weights made dense for an int8 dot product. Consumes
+// popcount(bits) values; may load up to 16 bytes past them. AVX-512 VBMI2 does it in one
+// vpexpandb; elsewhere one pshufb / tbl per 16 positions.
+template <class A>
+vbyte<A> expand_bytes(const std::int8_t* src, std::uint64_t bits, A arch) noexcept {
+    constexpr std::size_t B = vbyte<A>::size;
+#if XSIMD_WITH_AVX512BW && defined(__AVX512VBMI2__)
+    if constexpr (has_vnni<A>) return _mm512_maskz_expandloadu_epi8(static_cast<__mmask64>(bits), src);
+    else
+#endif
+#if XSIMD_WITH_SSE4_2
+    if constexpr (is_avx512<A> || is_avx2<A> || is_sse<A>) {
+        __m128i part[B / 16];
+        for (std::size_t c = 0; c < B / 16; ++c) {
+            const std::uint32_t b16 = static_cast<std::uint32_t>(bits >> (16 * c)) & 0xFFFFu;
+            alignas(16) std::uint8_t control[16];
+            detail::expand_control16(b16, control, arch);
+            part[c] = _mm_shuffle_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(src)),
+                                       _mm_load_si128(reinterpret_cast<const __m128i*>(control)));
+            src += __builtin_popcount(b16);
+        }
+#if XSIMD_WITH_AVX512BW
+        if constexpr (is_avx512<A>) {
+            __m512i out = _mm512_castsi128_si512(part[0]);
+            out = _mm512_inserti32x4(out, part[1], 1);
+            out = _mm512_inserti32x4(out, part[2], 2);
+            return _mm512_inserti32x4(out, part[3], 3);
+        } else
+#endif
+#if XSIMD_WITH_FMA3_AVX2
+        if constexpr (is_avx2<A>) return _mm256_set_m128i(part[1], part[0]);
+        else
+#endif
+            return part[0];
+    } else
+#endif
+#if XSIMD_WITH_NEON64
+    if constexpr (is_neon<A>) {
+        alignas(16) std::uint8_t control[16];
+        detail::expand_control16(static_cast<std::uint32_t>(bits), control, arch);
+        return vqtbl1q_s8(vld1q_s8(src), vld1q_u8(control));
+    } else
+#endif
+    {
+        (void)arch;
+        alignas(64) std::int8_t out[B] = {};
+        for (std::size_t i = 0; i < B; ++i)
+            if (bits >> i & 1u) out[i] = *src++;
+        return vbyte<A>::load_aligned(out);
+    }
+}
+
+// acc + the 4-byte dot products of w and x (lane i += sum of w[4i + j] * x[4i + j]). Exact
+// for x in [-127, 127] (sieve quantizes activations symmetrically into that range): the
+// x86 forms multiply |w| (unsigned) by x carrying w's sign, so vpmaddubsw's 16-bit pair
+// sums stay within 2 * 127 * 127 and never saturate.
+template <class A>
+vint<A> dot_i8(vint<A> acc, vbyte<A> w, vbyte<A> x, A) noexcept {
+#if XSIMD_WITH_AVX512BW
+    if constexpr (is_avx512<A>) {
+        const __m512i w_abs = _mm512_abs_epi8(w);
+        const __m512i x_signed = _mm512_mask_sub_epi8(x, _mm512_movepi8_mask(w), _mm512_setzero_si512(), x);
+#if defined(__AVX512VNNI__)
+        if constexpr (has_vnni<A>) return _mm512_dpbusd_epi32(acc, w_abs, x_signed);
+        else
+#endif
+            return _mm512_add_epi32(acc, _mm512_madd_epi16(_mm512_maddubs_epi16(w_abs, x_signed), _mm512_set1_epi16(1)));
+    } else
+#endif
+#if XSIMD_WITH_FMA3_AVX2
+    if constexpr (is_avx2<A>) {
+        const __m256i pairs = _mm256_maddubs_epi16(_mm256_sign_epi8(w, w), _mm256_sign_epi8(x, w));
+        return _mm256_add_epi32(acc, _mm256_madd_epi16(pairs, _mm256_set1_epi16(1)));
+    } else
+#endif
+#if XSIMD_WITH_SSE4_2
+    if constexpr (is_sse<A>) {
+        const __m128i pairs = _mm_maddubs_epi16(_mm_sign_epi8(w, w), _mm_sign_epi8(x, w));
+        return _mm_add_epi32(acc, _mm_madd_epi16(pairs, _mm_set1_epi16(1)));
+    } else
+#endif
+#if XSIMD_WITH_NEON64
+    if constexpr (is_neon<A>) {
+#if defined(__ARM_FEATURE_DOTPROD)
+        if constexpr (has_dotprod<A>) return vdotq_s32(acc, w, x);
+        else
+#endif
+        {  // widening multiplies, then pairwise adds: byte pairs, then quads
+            const int16x8_t lo = vmull_s8(vget_low_s8(w), vget_low_s8(x)), hi = vmull_high_s8(w, x);
+            return vpadalq_s16(acc, vpaddq_s16(lo, hi));
+        }
+    } else
+#endif
+    {
+        alignas(64) std::int8_t wb[vbyte<A>::size], xb[vbyte<A>::size];
+        alignas(64) std::int32_t sums[vint<A>::size];
+        w.store_aligned(wb);
+        x.store_aligned(xb);
+        acc.store_aligned(sums);
+        for (std::size_t i = 0; i < vbyte<A>::size; ++i) sums[i / 4] += std::int32_t{wb[i]} * xb[i];
+        return vint<A>::load_aligned(sums);
+    }
+}
+
+// Lane i holds the 4 bytes at base + offset[i] (offsets in bytes).
+template <class A>
+vbyte<A> gather_quads(const std::int8_t* base, const std::int32_t* offset, A) noexcept {
+#if XSIMD_WITH_AVX512BW
+    if constexpr (is_avx512<A>) return _mm512_i32gather_epi32(_mm512_loadu_si512(offset), base, 1);
+    else
+#endif
+    {
+        alignas(64) std::int32_t quads[vint<A>::size];
+        for (std::size_t i = 0; i < vint<A>::size; ++i) std::memcpy(&quads[i], base + offset[i], 4);
+        return xsimd::bitwise_cast<vbyte<A>>(vint<A>::load_aligned(quads));
+    }
+}
+
+template <class A>
+std::int32_t reduce_add(vint<A> v) noexcept {
+    return xsimd::hadd(v);
+}
 }  // namespace sieve::kernels
