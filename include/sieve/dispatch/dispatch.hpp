@@ -230,6 +230,7 @@ bool with_active_arch(Run&& run) noexcept {
 #else
     (void)level;
     (void)run;
+    (void)int8;  // only the SIMD branches tell int8 views apart
     return false;
 #endif
 }
