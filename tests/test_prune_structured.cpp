@@ -233,7 +233,7 @@ TEST_CASE("channel gemv and gemm check their arguments and scratch", "[prune][st
     sieve::aligned_buffer<float> scratch;
     REQUIRE(scratch.allocate(sieve::gemm_scratch_size(packed, 3) + 16).ok());
     require_error(sieve::gemm(packed, xs.view(), ys.mutable_view(), {}, sieve::span<float>(scratch.data(), 3)),
-                  sieve::errc::shape_mismatch, {"scratch"});
+                  sieve::errc::shape_mismatch, {"workspace"});
     require_error(sieve::gemm(packed, xs.view(), ys.mutable_view(), {},
                               sieve::span<float>(scratch.data() + 1, sieve::gemm_scratch_size(packed, 3))),
                   sieve::errc::bad_argument, {"aligned"});
@@ -242,7 +242,7 @@ TEST_CASE("channel gemv and gemm check their arguments and scratch", "[prune][st
     REQUIRE(shared.allocate(sieve::gemv_scratch_size(packed) + 16).ok());
     require_error(sieve::gemv(packed, x.span(), sieve::span<float>(shared.data(), 6), {},
                               sieve::span<float>(shared.data(), sieve::gemv_scratch_size(packed))),
-                  sieve::errc::aliasing, {"scratch"});
+                  sieve::errc::aliasing, {"workspace"});
     require_error(sieve::gemv(packed, x.span(), sieve::span<float>(x.data(), 6)), sieve::errc::aliasing);
     // Views built over foreign memory are checked at the call.
     sieve::channel_pruned_view<> bad = packed.view();

@@ -18,6 +18,7 @@
 #include "formats/bsr.hpp"
 #include "formats/structured.hpp"
 #include "quant/quantize.hpp"
+#include "quant/structured.hpp"
 #include "dispatch/isa.hpp"
 #include "dispatch/dispatch.hpp"
 #include "ops.hpp"

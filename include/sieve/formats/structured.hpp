@@ -6,6 +6,9 @@
 //
 // Bytes: 4 M' K' (+ row padding) + 4 (M' + K'); at 50% of the input channels removed, half
 // of dense, with the dense kernels' speed and no index per weight.
+// channel_pruned_matrix<std::int8_t> comes from sieve::quantize (quant/structured.hpp): its
+// inner matrix is a dense_matrix<std::int8_t> with scales per row or per group of kept
+// input channels.
 #pragma once
 
 #include <cstddef>
@@ -31,9 +34,13 @@ struct channel_pruned_view {
     bool all_outputs() const noexcept { return inner.rows == rows; }
 };
 
+namespace detail {
+struct channel_quantizer;  // quant/structured.hpp
+}
+
 template <class T = float>
 class channel_pruned_matrix {
-    static_assert(std::is_same<T, float>::value, "channel_pruned_matrix holds fp32 values");
+    static_assert(is_weight_type<T>, "channel_pruned_matrix holds fp32 or int8 values");
 
 public:
     // Packs W (M x K). An input channel is kept when any weight in its column is kept, an
@@ -43,6 +50,7 @@ public:
     // magnitude(s) removes the fraction s of input channels of smallest sum |w|.
     static result<channel_pruned_matrix> pack(matrix_view<const float> weights,
                                               const selection& how = selection::nonzeros()) {
+        static_assert(std::is_same<T, float>::value, "int8 matrices come from sieve::quantize");
         const char* op = "channel pack";
         SIEVE_TRY(detail::check_format_shape(op, weights.rows, weights.cols));
         const prune_structure structure =
@@ -85,7 +93,8 @@ public:
         detail::fill_zero(out);
         const dense_view<T> v = inner_.view();
         for (std::size_t i = 0; i < v.rows; ++i)
-            for (std::size_t j = 0; j < v.cols; ++j) out(outputs_[i], inputs_[j]) = v.row(i)[j];
+            for (std::size_t j = 0; j < v.cols; ++j)
+                out(outputs_[i], inputs_[j]) = detail::dequantize(v.row(i)[j], v.scales, i, j);
         return {};
     }
 
@@ -104,6 +113,8 @@ public:
     std::size_t bytes() const noexcept { return inner_.bytes() + inputs_.bytes() + outputs_.bytes(); }
 
 private:
+    friend struct detail::channel_quantizer;
+
     static bool column_kept(const keep_mask& m, std::size_t c) noexcept {
         for (std::size_t r = 0; r < m.rows; ++r)
             if (m(r, c)) return true;

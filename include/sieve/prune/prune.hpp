@@ -1,24 +1,32 @@
 // The pruning toolkit in one call: dense weights + calibration statistics + a target ->
-// a packed sieve matrix, in any format.
+// a packed sieve matrix, in any format, fp32 or int8.
 //
 //   auto stats = sieve::calibration::create(K);            // then stats->add(batch) per batch
 //   auto w = sieve::prune_and_pack<sieve::nm_matrix<>>(
 //       W, *stats, {sieve::prune_method::sparsegpt, sieve::prune_target::nm(2, 4)});
+//   auto w8 = sieve::prune_and_pack<sieve::nm_matrix<std::int8_t>>(      // int8 weights
+//       W, *stats, {sieve::prune_method::sparsegpt, sieve::prune_target::nm(2, 4), {},
+//                   sieve::quant_config::per_group(64)});
 //
 // Which targets a format takes: dense_matrix and csr_matrix any; nm_matrix an N:M target;
-// bsr_matrix<float, R, C> R x C blocks; channel_pruned_matrix input channels or output
-// neurons. A mismatch is refused before any pruning work.
+// bsr_matrix<T, R, C> R x C blocks; channel_pruned_matrix input channels or output
+// neurons. A mismatch (or a bad quantization group) is refused before any pruning work.
+// An int8 format is the fp32 one pruned and packed, then quantized (quant/quantize.hpp):
+// quantization comes after SparseGPT's updates, which it does not see.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
+#include <type_traits>
 
 #include "../formats/bsr.hpp"
 #include "../formats/csr.hpp"
 #include "../formats/dense.hpp"
 #include "../formats/nm.hpp"
 #include "../formats/structured.hpp"
+#include "../quant/quantize.hpp"
+#include "../quant/structured.hpp"
 #include "calibration.hpp"
 #include "magnitude.hpp"
 #include "sparsegpt.hpp"
@@ -42,6 +50,7 @@ struct prune_config {
     prune_method method = prune_method::sparsegpt;
     prune_target target = prune_target::unstructured(0.5);
     sparsegpt_options sparsegpt{};
+    quant_config quant{};  // int8 formats only: scales per row (default) or per group
 };
 
 // Prunes with the configured method. `stats` may be null for magnitude pruning only.
@@ -124,21 +133,46 @@ struct pruned_packer<channel_pruned_matrix<float>> {
 
 }  // namespace detail
 
-// Prunes `weights` (M x K) as `config` says and packs the result into `Format`. `stats`
-// may be null for magnitude pruning only.
+namespace detail {
+// The fp32 format an int8 format is quantized from (itself for fp32 formats).
+template <class Format>
+struct fp32_form;
+template <template <class> class Format, class T>
+struct fp32_form<Format<T>> {
+    using type = Format<float>;
+};
+template <class T, std::size_t R, std::size_t C>
+struct fp32_form<bsr_matrix<T, R, C>> {
+    using type = bsr_matrix<float, R, C>;
+};
+}  // namespace detail
+
+// Prunes `weights` (M x K) as `config` says and packs the result into `Format`; an int8
+// Format is quantized with `config.quant` after packing (`quantization` receives its
+// error). `stats` may be null for magnitude pruning only.
 template <class Format>
 result<Format> prune_and_pack(matrix_view<const float> weights, const calibration* stats, const prune_config& config,
-                              prune_report* report = nullptr) {
-    SIEVE_TRY(detail::pruned_packer<Format>::accepts(config.target));
+                              prune_report* report = nullptr, quant_report* quantization = nullptr) {
+    using fp32_format = typename detail::fp32_form<Format>::type;
+    constexpr bool int8 = !std::is_same<Format, fp32_format>::value;
+    SIEVE_TRY(detail::pruned_packer<fp32_format>::accepts(config.target));
+    if (int8) SIEVE_TRY(detail::check_quant_group("prune_and_pack", config.quant.group));
     auto layer = prune(weights, stats, config, report);
     if (!layer.ok()) return layer.error();
-    return detail::pruned_packer<Format>::pack(*layer, config.target);
+    auto packed = detail::pruned_packer<fp32_format>::pack(*layer, config.target);
+    if constexpr (int8) {
+        if (!packed.ok()) return packed.error();
+        return quantize(*packed, config.quant, quantization);
+    } else {
+        (void)quantization;
+        return packed;
+    }
 }
 
 template <class Format>
 result<Format> prune_and_pack(matrix_view<const float> weights, const calibration& stats, const prune_config& config,
-                              prune_report* report = nullptr) {
-    return prune_and_pack<Format>(weights, &stats, config, report);
+                              prune_report* report = nullptr, quant_report* quantization = nullptr) {
+    return prune_and_pack<Format>(weights, &stats, config, report, quantization);
 }
 
 }  // namespace sieve
