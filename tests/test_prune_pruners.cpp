@@ -3,6 +3,7 @@
 // ranks as its definition says (magnitude as the packers do, Wanda by |W| * ||X_j||),
 // SparseGPT leaves a well-conditioned layer at 0% untouched and compensates what it prunes;
 // dead channels and singular Hessians are handled; bad input is refused with a message.
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <cstdint>
@@ -435,4 +436,66 @@ TEST_CASE("prune_and_pack packs every format and refuses targets a format cannot
     auto magnitude_only = sieve::prune_and_pack<sieve::csr_matrix<>>(layer.weights.view(), nullptr,
                                                                      {sieve::prune_method::magnitude, half, {}});
     CHECK(magnitude_only.ok());
+}
+
+TEST_CASE("prune_and_pack into int8 formats quantizes the pruned weights", "[prune][pack][int8]") {
+    const std::uint32_t seed = 609;
+    CAPTURE(seed);
+    rng r(seed);
+    const std::size_t m = 12, k = 80;
+    const synthetic_layer layer = make_layer(r, m, k, 160, 1);
+    const sieve::calibration stats = make_stats(layer.calibration);
+
+    // The int8 matrix unpacks to the fp32 one within half a quantization step, zeros stay.
+    auto require_close = [&](const test_matrix& fp32, const test_matrix& int8, const sieve::quant_report& q) {
+        float amax = 0.0f;
+        for (std::size_t i = 0; i < m; ++i)
+            for (std::size_t j = 0; j < k; ++j) amax = std::max(amax, std::fabs(fp32(i, j)));
+        for (std::size_t i = 0; i < m; ++i)
+            for (std::size_t j = 0; j < k; ++j) {
+                if (fp32(i, j) == 0.0f) REQUIRE(int8(i, j) == 0.0f);
+                REQUIRE(std::fabs(fp32(i, j) - int8(i, j)) <= amax / 254.0f * 1.001f);
+            }
+        CHECK(q.values > 0);
+        CHECK(q.relative_error > 0.0);
+        CHECK(q.relative_error < 0.02);
+    };
+    auto check = [&](auto fp32_tag, auto int8_tag, const sieve::prune_config& config) {
+        using fp32_format = typename decltype(fp32_tag)::type;
+        using int8_format = typename decltype(int8_tag)::type;
+        INFO(sieve::to_string(config.method) << " at " << sieve::describe(config.target).c_str() << ", group "
+                                             << config.quant.group);
+        sieve::quant_report q;
+        auto a = sieve::prune_and_pack<fp32_format>(layer.weights.view(), stats, config);
+        auto b = sieve::prune_and_pack<int8_format>(layer.weights.view(), stats, config, nullptr, &q);
+        INFO(b.message());
+        REQUIRE((a.ok() && b.ok()));
+        require_close(unpack_to_test(*a), unpack_to_test(*b), q);
+    };
+    struct tag_dense { using type = sieve::dense_matrix<>; };
+    struct tag_dense8 { using type = sieve::dense_matrix<std::int8_t>; };
+    struct tag_csr { using type = sieve::csr_matrix<>; };
+    struct tag_csr8 { using type = sieve::csr_matrix<std::int8_t>; };
+    struct tag_nm { using type = sieve::nm_matrix<>; };
+    struct tag_nm8 { using type = sieve::nm_matrix<std::int8_t>; };
+    struct tag_bsr { using type = sieve::bsr_matrix<float, 4, 4>; };
+    struct tag_bsr8 { using type = sieve::bsr_matrix<std::int8_t, 4, 4>; };
+    struct tag_ch { using type = sieve::channel_pruned_matrix<>; };
+    struct tag_ch8 { using type = sieve::channel_pruned_matrix<std::int8_t>; };
+    for (auto method : all_methods) {
+        const auto row = sieve::quant_config::per_row(), g32 = sieve::quant_config::per_group(32);
+        check(tag_dense{}, tag_dense8{}, {method, sieve::prune_target::unstructured(0.5), {}, row});
+        check(tag_csr{}, tag_csr8{}, {method, sieve::prune_target::unstructured(0.5), {}, g32});
+        check(tag_nm{}, tag_nm8{}, {method, sieve::prune_target::nm(2, 4), {}, g32});
+        check(tag_nm{}, tag_nm8{}, {method, sieve::prune_target::nm(4, 8), {}, row});
+        check(tag_bsr{}, tag_bsr8{}, {method, sieve::prune_target::blocks(4, 4, 0.5), {}, g32});
+        check(tag_ch{}, tag_ch8{}, {method, sieve::prune_target::input_channels(0.5), {}, g32});
+    }
+
+    // A bad scale group is refused before any pruning work, naming the group.
+    require_error(sieve::prune_and_pack<sieve::nm_matrix<std::int8_t>>(
+                      layer.weights.view(), stats,
+                      {sieve::prune_method::sparsegpt, sieve::prune_target::nm(2, 4), {}, sieve::quant_config{48}})
+                      .error(),
+                  sieve::errc::bad_argument, {"48"});
 }

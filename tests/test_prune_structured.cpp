@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <limits>
 #include <sieve/sieve.hpp>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -133,25 +134,41 @@ TEST_CASE("channel validate refuses unordered, repeated or out-of-range indices"
 
 namespace {
 
-struct channel_weights {
-    sieve::channel_pruned_matrix<> matrix;
+// The problem a channel-pruned matrix solves, written out: its unpacked (dequantized) weights
+// at the kept input channels (M x K'), which of them are stored (the kept output rows), and
+// the kept activations. The naive oracles run on it as they are (the W8A8 one then quantizes
+// each token from its kept channels, as the format specifies).
+struct gathered_problem {
     test_matrix dense;
-    std::vector<std::uint8_t> stored;  // positions the inner matrix stores
+    std::vector<std::uint8_t> stored;
+    std::vector<std::uint32_t> inputs;
+
+    test_matrix gather(const test_matrix& x) const {
+        test_matrix out(x.rows(), inputs.size());
+        for (std::size_t t = 0; t < x.rows(); ++t)
+            for (std::size_t j = 0; j < inputs.size(); ++j) out(t, j) = x(t, inputs[j]);
+        return out;
+    }
 };
 
-channel_weights make_channel_weights(rng& r, std::size_t m, std::size_t k, const channel_case& c) {
-    const test_matrix w = random_matrix(r, m, k, {0.8});
-    const auto mask = channel_mask(random_flags(r, m, c.keep_rows), random_flags(r, k, c.keep_cols));
-    channel_weights out{pack_channels(w, mask), {}, {}};
-    out.dense = unpack_to_test(out.matrix);
-    out.stored.assign(m * k, 0);
-    for (std::uint32_t row : out.matrix.kept_outputs())
-        for (std::uint32_t col : out.matrix.kept_inputs()) out.stored[row * k + col] = 1;
-    return out;
+template <class T>
+gathered_problem gather_problem(const sieve::channel_pruned_matrix<T>& w) {
+    const test_matrix full = unpack_to_test(w);
+    gathered_problem p;
+    p.inputs.assign(w.kept_inputs().begin(), w.kept_inputs().end());
+    const std::size_t kk = p.inputs.size();
+    p.dense = test_matrix(w.rows(), kk);
+    p.stored.assign(w.rows() * kk, 0);
+    for (std::size_t r = 0; r < w.rows(); ++r)
+        for (std::size_t j = 0; j < kk; ++j) p.dense(r, j) = full(r, p.inputs[j]);
+    for (std::uint32_t r : w.kept_outputs())
+        for (std::size_t j = 0; j < kk; ++j) p.stored[r * kk + j] = 1;
+    return p;
 }
 
 // Puts NaN / Inf on removed input channels only: they must never reach an output.
-void poison_removed_inputs(test_matrix& x, const sieve::channel_pruned_matrix<>& w) {
+template <class T>
+void poison_removed_inputs(test_matrix& x, const sieve::channel_pruned_matrix<T>& w) {
     std::vector<bool> kept(x.cols(), false);
     for (std::uint32_t c : w.kept_inputs()) kept[c] = true;
     for (std::size_t t = 0; t < x.rows(); ++t)
@@ -159,60 +176,141 @@ void poison_removed_inputs(test_matrix& x, const sieve::channel_pruned_matrix<>&
             if (!kept[c]) x(t, c) = (c % 2) ? std::numeric_limits<float>::infinity() : std::nanf("");
 }
 
+struct product_check {
+    const sieve::epilogue* ep;
+    const test_matrix* x;       // full activations (N x K), removed channels poisoned
+    const test_matrix* before;  // Y before the call (N x M)
+    bool caller_scratch;
+};
+
+// Runs gemm and gemv (through the view) on `w` and checks them against the naive product
+// of the gathered problem: `w8a8` selects gemm_w8a8 / gemv_w8a8 and their oracles.
+template <class T>
+void check_channel_products(const sieve::channel_pruned_matrix<T>& w, const gathered_problem& p,
+                            const product_check& c, bool w8a8) {
+    const sieve::epilogue& ep = *c.ep;
+    const std::size_t n = c.x->rows(), m = w.rows();
+    sieve::aligned_buffer<float> scratch;
+    REQUIRE(scratch.allocate(sieve::gemm_scratch_size(w, n) + sieve::gemv_scratch_size(w)).ok());
+    const sieve::span<float> s = c.caller_scratch ? sieve::span<float>(scratch.data(), scratch.size()) : sieve::span<float>();
+    const test_matrix xg = p.gather(*c.x);
+
+    test_matrix y = copy_with_layout(*c.before, strided(3));
+    sieve::status st{};
+    if constexpr (std::is_same<T, std::int8_t>::value)
+        st = w8a8 ? sieve::gemm_w8a8(w, c.x->view(), y.mutable_view(), ep, s)
+                  : sieve::gemm(w, c.x->view(), y.mutable_view(), ep, s);
+    else
+        st = sieve::gemm(w, c.x->view(), y.mutable_view(), ep, s);
+    INFO(st.message());
+    REQUIRE(st.ok());
+    CHECK(y.layout_intact());
+
+    test_matrix y_row(1, m), x_row(1, c.x->cols(), unaligned());
+    for (std::size_t i = 0; i < m; ++i) y_row(0, i) = (*c.before)(0, i);
+    for (std::size_t j = 0; j < c.x->cols(); ++j) x_row(0, j) = (*c.x)(0, j);
+    if constexpr (std::is_same<T, std::int8_t>::value)
+        st = w8a8 ? sieve::gemv_w8a8(w.view(), x_row.span(), y_row.mutable_span(), ep, s)
+                  : sieve::gemv(w.view(), x_row.span(), y_row.mutable_span(), ep, s);
+    else
+        st = sieve::gemv(w.view(), x_row.span(), y_row.mutable_span(), ep, s);
+    INFO(st.message());
+    REQUIRE(st.ok());
+
+    if (w8a8) {
+        w8a8_expected want;
+        for (std::size_t t = 0; t < n; ++t) {
+            const w8a8_expected row = naive_gemv_w8a8(p.dense.view(), p.stored, &xg(t, 0), &(*c.before)(t, 0), ep);
+            want.exact.insert(want.exact.end(), row.exact.begin(), row.exact.end());
+            want.vs_float.insert(want.vs_float.end(), row.vs_float.begin(), row.vs_float.end());
+        }
+        require_w8a8_agreement("gemm_w8a8 Y", elements(y), want);
+        require_w8a8_agreement("gemv_w8a8 y",
+                               elements(y_row), naive_gemv_w8a8(p.dense.view(), p.stored, &xg(0, 0), &(*c.before)(0, 0), ep));
+        return;
+    }
+    std::vector<expected_value> want;
+    for (std::size_t t = 0; t < n; ++t) {
+        const auto row = naive_gemv(p.dense.view(), p.stored, &xg(t, 0), &(*c.before)(t, 0), ep);
+        want.insert(want.end(), row.begin(), row.end());
+    }
+    const comparison gemm_cmp = compare("gemm Y vs naive", elements(y), want);
+    INFO(gemm_cmp.text());
+    CHECK(gemm_cmp.ok);
+    const comparison gemv_cmp =
+        compare("gemv y vs naive", elements(y_row), naive_gemv(p.dense.view(), p.stored, &xg(0, 0), &(*c.before)(0, 0), ep));
+    INFO(gemv_cmp.text());
+    CHECK(gemv_cmp.ok);
+}
+
 }  // namespace
 
-TEST_CASE("channel gemv and gemm match the naive product on every ISA", "[prune][structured][ops]") {
+TEST_CASE("channel gemv and gemm, fp32 and int8, match the naive product on every ISA", "[prune][structured][ops]") {
     SIEVE_ON_EACH_ISA();
     const std::uint32_t seed = 702;
     CAPTURE(seed);
     rng r(seed);
     for (const auto& c : channel_cases)
-        for (auto shape : {std::pair<std::size_t, std::size_t>{7, 33}, {20, 16}}) {
+        for (auto shape : {std::pair<std::size_t, std::size_t>{7, 70}, {20, 16}}) {
             CAPTURE(c.name, shape.first, shape.second);
-            const channel_weights w = make_channel_weights(r, shape.first, shape.second, c);
+            const test_matrix source = random_matrix(r, shape.first, shape.second, {0.8});
+            const auto mask = channel_mask(random_flags(r, shape.first, c.keep_rows),
+                                           random_flags(r, shape.second, c.keep_cols));
+            const auto fp32 = pack_channels(source, mask);
+            auto per_row = sieve::quantize(fp32, sieve::quant_config::per_row());
+            auto per_group = sieve::quantize(fp32, sieve::quant_config::per_group(32));
+            REQUIRE((per_row.ok() && per_group.ok()));
+            const gathered_problem p32 = gather_problem(fp32), prow = gather_problem(*per_row),
+                                   pgroup = gather_problem(*per_group);
             for (const auto& ec : epilogue_cases())
                 for (bool caller_scratch : {false, true}) {
                     INFO("epilogue " << ec.name << (caller_scratch ? ", caller scratch" : ", thread scratch"));
                     const std::vector<float> bias = random_bias(r, shape.first);
                     const sieve::epilogue ep = make_epilogue(ec, bias);
-                    const std::size_t n = 5;
-                    test_matrix x = random_matrix(r, n, shape.second, {1.0, -1.0f, 1.0f}, unaligned());
-                    poison_removed_inputs(x, w.matrix);
-                    const test_matrix before = prior_output(r, n, shape.first, ep);
-                    sieve::aligned_buffer<float> scratch;
-                    REQUIRE(scratch.allocate(sieve::gemm_scratch_size(w.matrix, n)).ok());
-                    const sieve::span<float> s =
-                        caller_scratch ? sieve::span<float>(scratch.data(), scratch.size()) : sieve::span<float>();
-
-                    test_matrix y = copy_with_layout(before, strided(3));
-                    sieve::status st = sieve::gemm(w.matrix, x.view(), y.mutable_view(), ep, s);
-                    INFO(st.message());
-                    REQUIRE(st.ok());
-                    CHECK(y.layout_intact());
-                    std::vector<expected_value> want;
-                    for (std::size_t t = 0; t < n; ++t) {
-                        const auto row = naive_gemv(w.dense.view(), w.stored, &x(t, 0), &before(t, 0), ep);
-                        want.insert(want.end(), row.begin(), row.end());
+                    test_matrix x = random_matrix(r, 5, shape.second, {1.0, -1.0f, 1.0f}, unaligned());
+                    poison_removed_inputs(x, fp32);
+                    const test_matrix before = prior_output(r, 5, shape.first, ep);
+                    const product_check check{&ep, &x, &before, caller_scratch};
+                    {
+                        INFO("fp32");
+                        check_channel_products(fp32, p32, check, false);
                     }
-                    const comparison gemm_cmp = compare("gemm Y vs naive", elements(y), want);
-                    INFO(gemm_cmp.text());
-                    CHECK(gemm_cmp.ok);
-
-                    // Token 0 as the vector case, through the view.
-                    const sieve::span<float> s1 =
-                        caller_scratch ? sieve::span<float>(scratch.data(), sieve::gemv_scratch_size(w.matrix))
-                                       : sieve::span<float>();
-                    test_matrix y_row(1, shape.first), x_row(1, shape.second, unaligned());
-                    for (std::size_t i = 0; i < shape.first; ++i) y_row(0, i) = before(0, i);
-                    for (std::size_t j = 0; j < shape.second; ++j) x_row(0, j) = x(0, j);
-                    st = sieve::gemv(w.matrix.view(), x_row.span(), y_row.mutable_span(), ep, s1);
-                    REQUIRE(st.ok());
-                    const auto want_v = naive_gemv(w.dense.view(), w.stored, &x_row(0, 0), &before(0, 0), ep);
-                    const comparison gemv_cmp = compare("gemv y vs naive", elements(y_row), want_v);
-                    INFO(gemv_cmp.text());
-                    CHECK(gemv_cmp.ok);
+                    for (bool w8a8 : {false, true}) {
+                        INFO("int8 per row, " << (w8a8 ? "W8A8" : "weight-only"));
+                        check_channel_products(*per_row, prow, check, w8a8);
+                    }
+                    for (bool w8a8 : {false, true}) {
+                        INFO("int8 groups of 32, " << (w8a8 ? "W8A8" : "weight-only"));
+                        check_channel_products(*per_group, pgroup, check, w8a8);
+                    }
                 }
         }
+}
+
+TEST_CASE("channel quantize keeps the channels and rounds each weight within half a scale",
+          "[prune][structured][int8]") {
+    const std::uint32_t seed = 703;
+    CAPTURE(seed);
+    rng r(seed);
+    const test_matrix w = random_matrix(r, 9, 50, {0.9, -3.0f, 3.0f});
+    const auto fp32 = pack_channels(w, channel_mask(random_flags(r, 9, 0.7), random_flags(r, 50, 0.6)));
+    for (std::size_t group : {std::size_t{0}, std::size_t{32}}) {
+        CAPTURE(group);
+        sieve::quant_report report;
+        auto q = sieve::quantize(fp32, sieve::quant_config{group}, &report);
+        REQUIRE(q.ok());
+        CHECK(std::vector<std::uint32_t>(q->kept_inputs().begin(), q->kept_inputs().end()) ==
+              std::vector<std::uint32_t>(fp32.kept_inputs().begin(), fp32.kept_inputs().end()));
+        CHECK(std::vector<std::uint32_t>(q->kept_outputs().begin(), q->kept_outputs().end()) ==
+              std::vector<std::uint32_t>(fp32.kept_outputs().begin(), fp32.kept_outputs().end()));
+        CHECK(q->bytes() < fp32.bytes());
+        CHECK(report.values == fp32.nnz());
+        CHECK(sieve::validate(q->view()).ok());
+        const test_matrix a = unpack_to_test(fp32), b = unpack_to_test(*q);
+        for (std::size_t i = 0; i < 9; ++i)
+            for (std::size_t j = 0; j < 50; ++j) REQUIRE(std::fabs(a(i, j) - b(i, j)) <= 3.0f / 127.0f / 2.0f * 1.0001f);
+    }
+    require_error(sieve::quantize(fp32, sieve::quant_config{48}).error(), sieve::errc::bad_argument, {"48"});
 }
 
 TEST_CASE("channel gemv and gemm check their arguments and scratch", "[prune][structured][errors]") {
