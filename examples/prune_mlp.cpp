@@ -1,15 +1,19 @@
 // From dense weights to sparse kernels: a two-layer MLP, y = W2 gelu(W1 x + b1) + b2, pruned
 // with magnitude, Wanda and SparseGPT to 50% unstructured (packed as CSR), to 2:4 (packed
-// as N:M) and to 50% of the input channels (a smaller dense matrix), then run through
-// sieve's kernels. It prints how far each pruned MLP's
-// output is from the dense one on held-out tokens, and how long one token takes.
+// as N:M) and to 50% of the input channels (a smaller dense matrix), quantized to int8, and
+// run through sieve's kernels. It prints how far each pruned MLP's output is from the dense
+// one on held-out tokens (fp32, int8 weights with fp32 activations, and W8A8), and how long
+// one token takes.
 //
 // Calibration is layer by layer, as SparseGPT prunes a model: layer 1's statistics come
 // from the MLP's inputs, layer 2's from what the *pruned* layer 1 produces, so layer 2 can
-// compensate for layer 1's error too.
+// compensate for layer 1's error too. (prune_and_pack<nm_matrix<std::int8_t>>(...) with
+// prune_config::quant prunes, packs and quantizes in one call; here the fp32 layers are
+// kept to compare both.)
 //
 // The timings are illustrative only: a small MLP whose weights sit in cache, one run, on
-// whatever the machine is doing. Real numbers come from sieve_bench (tools/bench.sh).
+// whatever the machine is doing, with the kernels this build selected (the ISA is printed).
+// Real numbers come from sieve_bench (tools/bench.sh).
 #include <sieve/sieve.hpp>
 
 #include <fmt/format.h>
@@ -24,6 +28,7 @@
 namespace {
 
 constexpr std::size_t d_model = 128, d_hidden = 256, calibration_tokens = 256, test_tokens = 64;
+const sieve::quant_config int8_scales = sieve::quant_config::per_group(64);
 
 // Activations shaped like an LLM's: correlated channels (a few latent factors plus noise)
 // and a handful of outlier channels 20x larger than the rest.
@@ -44,25 +49,47 @@ std::vector<float> make_tokens(std::mt19937& rng, const std::vector<float>& mixi
 
 struct mlp_weights {
     std::vector<float> w1, b1, w2, b2;  // w1: d_hidden x d_model, w2: d_model x d_hidden
+    sieve::epilogue ep1() const {
+        sieve::epilogue ep;
+        ep.bias = sieve::span<const float>(b1);
+        ep.act = sieve::activation::gelu;
+        return ep;
+    }
+    sieve::epilogue ep2() const {
+        sieve::epilogue ep;
+        ep.bias = sieve::span<const float>(b2);
+        return ep;
+    }
 };
 
 sieve::matrix_view<const float> view(const std::vector<float>& v, std::size_t rows, std::size_t cols) {
     return {v.data(), rows, cols};
 }
 
-// Y = W2 gelu(W1 X + b1) + b2 for a batch (GEMM), with any pair of packed layers.
-template <class L1, class L2>
+// How a layer runs: fp32 activations (gemm / gemv, for fp32 and int8 weights) or W8A8.
+struct fp32_activations {
+    template <class L>
+    static sieve::status gemm(const L& l, sieve::matrix_view<const float> x, sieve::matrix_view<float> y,
+                              const sieve::epilogue& ep) {
+        return sieve::gemm(l, x, y, ep);
+    }
+};
+struct int8_activations {
+    template <class L>
+    static sieve::status gemm(const L& l, sieve::matrix_view<const float> x, sieve::matrix_view<float> y,
+                              const sieve::epilogue& ep) {
+        return sieve::gemm_w8a8(l, x, y, ep);
+    }
+};
+
+// Y = W2 gelu(W1 X + b1) + b2 for a batch of n tokens (GEMM), with any pair of packed layers.
+template <class Run = fp32_activations, class L1, class L2>
 sieve::status forward(const L1& l1, const L2& l2, const mlp_weights& w, const std::vector<float>& x, std::size_t n,
-                      std::vector<float>& hidden, std::vector<float>& y) {
-    hidden.resize(n * d_hidden);
+                      std::vector<float>& y) {
+    std::vector<float> hidden(n * d_hidden);
     y.resize(n * d_model);
-    sieve::epilogue ep1;
-    ep1.bias = sieve::span<const float>(w.b1);
-    ep1.act = sieve::activation::gelu;
-    sieve::epilogue ep2;
-    ep2.bias = sieve::span<const float>(w.b2);
-    SIEVE_TRY(sieve::gemm(l1, view(x, n, d_model), sieve::matrix_view<float>(hidden.data(), n, d_hidden), ep1));
-    return sieve::gemm(l2, view(hidden, n, d_hidden), sieve::matrix_view<float>(y.data(), n, d_model), ep2);
+    SIEVE_TRY(Run::gemm(l1, view(x, n, d_model), sieve::matrix_view<float>(hidden.data(), n, d_hidden), w.ep1()));
+    return Run::gemm(l2, view(hidden, n, d_hidden), sieve::matrix_view<float>(y.data(), n, d_model), w.ep2());
 }
 
 // Microseconds per token at batch 1 (two GEMVs): the best of up to 5 runs over the test
@@ -70,11 +97,7 @@ sieve::status forward(const L1& l1, const L2& l2, const mlp_weights& w, const st
 template <class L1, class L2>
 double gemv_microseconds(const L1& l1, const L2& l2, const mlp_weights& w, const std::vector<float>& x) {
     std::vector<float> h(d_hidden), y(d_model);
-    sieve::epilogue ep1;
-    ep1.bias = sieve::span<const float>(w.b1);
-    ep1.act = sieve::activation::gelu;
-    sieve::epilogue ep2;
-    ep2.bias = sieve::span<const float>(w.b2);
+    const sieve::epilogue ep1 = w.ep1(), ep2 = w.ep2();
     double best = 1e30, spent = 0.0;
     for (int rep = 0; rep < 5 && spent < 50e3; ++rep) {
         const auto start = std::chrono::steady_clock::now();
@@ -107,43 +130,59 @@ sieve::result<sieve::calibration> calibrate(const std::vector<float>& x, std::si
     return stats;
 }
 
-// Prunes both layers with `config` into Format, then measures error and speed.
 struct data {
     std::vector<float> x_cal, x_test, y_dense;
     sieve::calibration stats1;  // layer 1's inputs: the same for every case
     double dense_us = 0.0;
 };
 
+void print_row(const char* method, const char* label, double e32, double e8, double e8a8, double bytes8, double us32,
+               double us8, double dense_us) {
+    fmt::print("{:<10} {:<12} {:>9.4f} {:>9.4f} {:>9.4f} {:>9.3f} {:>9.1f} {:>9.1f} {:>7.2f}x {:>7.2f}x\n", method, label,
+               e32, e8, e8a8, bytes8, us32, us8, dense_us / us32, dense_us / us8);
+}
+
+// Errors and timings of a pair of packed fp32 layers and of their int8 form. The dense pair
+// is the `baseline`: its fp32 time is what the speedups divide.
+template <class L1, class L2>
+bool report(const char* method, const char* label, const L1& l1, const L2& l2, const mlp_weights& w, data& d,
+            bool baseline = false) {
+    auto q1 = sieve::quantize(l1, int8_scales);
+    auto q2 = sieve::quantize(l2, int8_scales);
+    std::vector<float> y32, y8, y8a8;
+    if (!q1.ok() || !q2.ok() || !forward(l1, l2, w, d.x_test, test_tokens, y32).ok() ||
+        !forward(*q1, *q2, w, d.x_test, test_tokens, y8).ok() ||
+        !forward<int8_activations>(*q1, *q2, w, d.x_test, test_tokens, y8a8).ok()) {
+        fmt::print(stderr, "{} {}: running the pruned MLP failed\n", method, label);
+        return false;
+    }
+    const double us32 = gemv_microseconds(l1, l2, w, d.x_test), us8 = gemv_microseconds(*q1, *q2, w, d.x_test);
+    if (baseline) d.dense_us = us32;
+    const double bytes8 = double(q1->bytes() + q2->bytes()) / double(2 * d_model * d_hidden);
+    print_row(method, label, relative_error(d.y_dense, y32), relative_error(d.y_dense, y8),
+              relative_error(d.y_dense, y8a8), bytes8, us32, us8, d.dense_us);
+    return us32 > 0.0 && us8 > 0.0;
+}
+
+// Prunes both layers with `config` into Format (layer 2 calibrated on the pruned layer 1's
+// outputs), then reports.
 template <class Format>
-bool run_case(const char* label, const sieve::prune_config& config, const mlp_weights& w, const data& d) {
+bool run_case(const char* label, const sieve::prune_config& config, const mlp_weights& w, data& d) {
     auto fail = [&](const char* what, const char* message) {
         fmt::print(stderr, "{} {}: {} failed: {}\n", sieve::to_string(config.method), label, what, message);
         return false;
     };
     auto l1 = sieve::prune_and_pack<Format>(view(w.w1, d_hidden, d_model), d.stats1, config);
     if (!l1.ok()) return fail("layer 1", l1.message());
-
-    // Layer 2 sees what the pruned layer 1 gives it.
     std::vector<float> h_cal(calibration_tokens * d_hidden);
-    sieve::epilogue ep1;
-    ep1.bias = sieve::span<const float>(w.b1);
-    ep1.act = sieve::activation::gelu;
-    sieve::status s = sieve::gemm(*l1, view(d.x_cal, calibration_tokens, d_model),
-                                  sieve::matrix_view<float>(h_cal.data(), calibration_tokens, d_hidden), ep1);
+    const sieve::status s = sieve::gemm(*l1, view(d.x_cal, calibration_tokens, d_model),
+                                        sieve::matrix_view<float>(h_cal.data(), calibration_tokens, d_hidden), w.ep1());
     if (!s.ok()) return fail("layer 1 on calibration tokens", s.message());
     auto stats2 = calibrate(h_cal, calibration_tokens, d_hidden);
     if (!stats2.ok()) return fail("calibration 2", stats2.message());
     auto l2 = sieve::prune_and_pack<Format>(view(w.w2, d_model, d_hidden), *stats2, config);
     if (!l2.ok()) return fail("layer 2", l2.message());
-
-    std::vector<float> hidden, y;
-    s = forward(*l1, *l2, w, d.x_test, test_tokens, hidden, y);
-    if (!s.ok()) return fail("forward", s.message());
-    const double us = gemv_microseconds(*l1, *l2, w, d.x_test);
-    const double bytes = double(l1->bytes() + l2->bytes()) / double(2 * d_model * d_hidden);
-    fmt::print("{:<10} {:<16} {:>12.4f} {:>14.3f} {:>13.1f} {:>9.2f}x\n", sieve::to_string(config.method), label,
-               relative_error(d.y_dense, y), bytes, us, d.dense_us / us);
-    return us > 0.0;
+    return report(sieve::to_string(config.method), label, *l1, *l2, w, d);
 }
 
 }  // namespace
@@ -151,8 +190,8 @@ bool run_case(const char* label, const sieve::prune_config& config, const mlp_we
 int main() {
     std::mt19937 rng(2024);
     std::normal_distribution<float> normal(0.0f, 1.0f);
-    std::vector<float> mixing(d_model * 16);
-    for (float& v : mixing) v = normal(rng) / 4.0f;  // 16 latent factors
+    std::vector<float> mixing(d_model * 16);  // 16 latent factors
+    for (float& v : mixing) v = normal(rng) / 4.0f;
     data d;
     d.x_cal = make_tokens(rng, mixing, calibration_tokens);
     d.x_test = make_tokens(rng, mixing, test_tokens);
@@ -169,30 +208,27 @@ int main() {
 
     auto d1 = sieve::dense_matrix<>::pack(view(w.w1, d_hidden, d_model));
     auto d2 = sieve::dense_matrix<>::pack(view(w.w2, d_model, d_hidden));
-    if (!d1.ok() || !d2.ok()) return 1;
-    std::vector<float> hidden;
-    if (!forward(*d1, *d2, w, d.x_test, test_tokens, hidden, d.y_dense).ok()) return 1;
-    d.dense_us = gemv_microseconds(*d1, *d2, w, d.x_test);
     auto stats1 = calibrate(d.x_cal, calibration_tokens, d_model);
-    if (!stats1.ok()) {
-        fmt::print(stderr, "calibration failed: {}\n", stats1.message());
+    if (!d1.ok() || !d2.ok() || !stats1.ok() || !forward(*d1, *d2, w, d.x_test, test_tokens, d.y_dense).ok()) {
+        fmt::print(stderr, "dense MLP failed\n");
         return 1;
     }
     d.stats1 = std::move(*stats1);
 
-    fmt::print("MLP {} -> {} -> {}, {} calibration tokens, {} held-out tokens, kernels: {}\n", d_model, d_hidden,
-               d_model, calibration_tokens, test_tokens, sieve::to_string(sieve::active_isa()));
-    fmt::print("{:<10} {:<16} {:>12} {:>14} {:>13} {:>10}\n", "method", "sparsity", "output error", "bytes/weight",
-               "us/token", "speedup");
-    fmt::print("{:<10} {:<16} {:>12.4f} {:>14.3f} {:>13.1f} {:>9.2f}x\n", "dense", "0%", 0.0,
-               double(d1->bytes() + d2->bytes()) / double(2 * d_model * d_hidden), d.dense_us, 1.0);
-    bool ok = true;
+    fmt::print("MLP {} -> {} -> {}, {} calibration tokens, {} held-out tokens, kernels: {}, int8 scales per {} weights\n",
+               d_model, d_hidden, d_model, calibration_tokens, test_tokens, sieve::to_string(sieve::active_isa()),
+               int8_scales.group);
+    fmt::print("{:<10} {:<12} {:>29} {:>9} {:>19} {:>17}\n", "", "", "relative output error", "int8", "us/token (GEMV)",
+               "speedup vs dense");
+    fmt::print("{:<10} {:<12} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>8} {:>8}\n", "method", "sparsity", "fp32", "int8",
+               "W8A8", "bytes/w", "fp32", "int8", "fp32", "int8");
+    bool ok = report("dense", "0%", *d1, *d2, w, d, true);
     for (auto method : {sieve::prune_method::magnitude, sieve::prune_method::wanda, sieve::prune_method::sparsegpt}) {
-        ok &= run_case<sieve::csr_matrix<>>("50% -> CSR", {method, sieve::prune_target::unstructured(0.5), {}}, w, d);
-        ok &= run_case<sieve::nm_matrix<>>("2:4 -> N:M", {method, sieve::prune_target::nm(2, 4), {}}, w, d);
+        ok &= run_case<sieve::csr_matrix<>>("50% CSR", {method, sieve::prune_target::unstructured(0.5)}, w, d);
+        ok &= run_case<sieve::nm_matrix<>>("2:4 N:M", {method, sieve::prune_target::nm(2, 4)}, w, d);
         // Structured: half of each layer's input channels gone, the rest a smaller dense matrix.
-        ok &= run_case<sieve::channel_pruned_matrix<>>(
-            "50% inputs", {method, sieve::prune_target::input_channels(0.5), {}}, w, d);
+        ok &= run_case<sieve::channel_pruned_matrix<>>("50% inputs", {method, sieve::prune_target::input_channels(0.5)},
+                                                       w, d);
     }
     fmt::print("(timings are illustrative: one small in-cache MLP, batch 1; use sieve_bench for real numbers)\n");
     return ok ? 0 : 1;
