@@ -14,14 +14,13 @@
 // The timings are illustrative only: a small MLP whose weights sit in cache, one run, on
 // whatever the machine is doing, with the kernels this build selected (the ISA is printed).
 // Real numbers come from sieve_bench (tools/bench.sh).
-#include <sieve/sieve.hpp>
-
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <random>
+#include <sieve/sieve.hpp>
 #include <utility>
 #include <vector>
 
@@ -62,40 +61,44 @@ struct mlp_weights {
     }
 };
 
-sieve::matrix_view<const float> view(const std::vector<float>& v, std::size_t rows, std::size_t cols) {
+sieve::matrix_view<const float> view(const std::vector<float>& v, std::size_t rows,
+                                     std::size_t cols) {
     return {v.data(), rows, cols};
 }
 
 // How a layer runs: fp32 activations (gemm / gemv, for fp32 and int8 weights) or W8A8.
 struct fp32_activations {
     template <class L>
-    static sieve::status gemm(const L& l, sieve::matrix_view<const float> x, sieve::matrix_view<float> y,
-                              const sieve::epilogue& ep) {
+    static sieve::status gemm(const L& l, sieve::matrix_view<const float> x,
+                              sieve::matrix_view<float> y, const sieve::epilogue& ep) {
         return sieve::gemm(l, x, y, ep);
     }
 };
 struct int8_activations {
     template <class L>
-    static sieve::status gemm(const L& l, sieve::matrix_view<const float> x, sieve::matrix_view<float> y,
-                              const sieve::epilogue& ep) {
+    static sieve::status gemm(const L& l, sieve::matrix_view<const float> x,
+                              sieve::matrix_view<float> y, const sieve::epilogue& ep) {
         return sieve::gemm_w8a8(l, x, y, ep);
     }
 };
 
 // Y = W2 gelu(W1 X + b1) + b2 for a batch of n tokens (GEMM), with any pair of packed layers.
 template <class Run = fp32_activations, class L1, class L2>
-sieve::status forward(const L1& l1, const L2& l2, const mlp_weights& w, const std::vector<float>& x, std::size_t n,
-                      std::vector<float>& y) {
+sieve::status forward(const L1& l1, const L2& l2, const mlp_weights& w, const std::vector<float>& x,
+                      std::size_t n, std::vector<float>& y) {
     std::vector<float> hidden(n * d_hidden);
     y.resize(n * d_model);
-    SIEVE_TRY(Run::gemm(l1, view(x, n, d_model), sieve::matrix_view<float>(hidden.data(), n, d_hidden), w.ep1()));
-    return Run::gemm(l2, view(hidden, n, d_hidden), sieve::matrix_view<float>(y.data(), n, d_model), w.ep2());
+    SIEVE_TRY(Run::gemm(l1, view(x, n, d_model),
+                        sieve::matrix_view<float>(hidden.data(), n, d_hidden), w.ep1()));
+    return Run::gemm(l2, view(hidden, n, d_hidden), sieve::matrix_view<float>(y.data(), n, d_model),
+                     w.ep2());
 }
 
 // Microseconds per token at batch 1 (two GEMVs): the best of up to 5 passes over the test
 // tokens, cut short after 20 ms (unoptimised builds) so the example stays quick.
 template <class L1, class L2>
-double gemv_microseconds(const L1& l1, const L2& l2, const mlp_weights& w, const std::vector<float>& x) {
+double gemv_microseconds(const L1& l1, const L2& l2, const mlp_weights& w,
+                         const std::vector<float>& x) {
     using clock = std::chrono::steady_clock;
     std::vector<float> h(d_hidden), y(d_model);
     const sieve::epilogue ep1 = w.ep1(), ep2 = w.ep2();
@@ -128,7 +131,8 @@ double relative_error(const std::vector<float>& want, const std::vector<float>& 
     return std::sqrt(diff / ref);
 }
 
-sieve::result<sieve::calibration> calibrate(const std::vector<float>& x, std::size_t n, std::size_t k) {
+sieve::result<sieve::calibration> calibrate(const std::vector<float>& x, std::size_t n,
+                                            std::size_t k) {
     auto stats = sieve::calibration::create(k);
     if (!stats.ok()) return stats.error();
     SIEVE_TRY(stats->add(view(x, n, k)));
@@ -141,17 +145,18 @@ struct data {
     double dense_us = 0.0;
 };
 
-void print_row(const char* method, const char* label, double e32, double e8, double e8a8, double bytes8, double us32,
-               double us8, double dense_us) {
-    fmt::print("{:<10} {:<12} {:>9.4f} {:>9.4f} {:>9.4f} {:>9.3f} {:>9.1f} {:>9.1f} {:>7.2f}x {:>7.2f}x\n", method, label,
-               e32, e8, e8a8, bytes8, us32, us8, dense_us / us32, dense_us / us8);
+void print_row(const char* method, const char* label, double e32, double e8, double e8a8,
+               double bytes8, double us32, double us8, double dense_us) {
+    fmt::print(
+        "{:<10} {:<12} {:>9.4f} {:>9.4f} {:>9.4f} {:>9.3f} {:>9.1f} {:>9.1f} {:>7.2f}x {:>7.2f}x\n",
+        method, label, e32, e8, e8a8, bytes8, us32, us8, dense_us / us32, dense_us / us8);
 }
 
 // Errors and timings of a pair of packed fp32 layers and of their int8 form. The dense pair
 // is the `baseline`: its fp32 time is what the speedups divide.
 template <class L1, class L2>
-bool report(const char* method, const char* label, const L1& l1, const L2& l2, const mlp_weights& w, data& d,
-            bool baseline = false) {
+bool report(const char* method, const char* label, const L1& l1, const L2& l2, const mlp_weights& w,
+            data& d, bool baseline = false) {
     auto q1 = sieve::quantize(l1, int8_scales);
     auto q2 = sieve::quantize(l2, int8_scales);
     std::vector<float> y32, y8, y8a8;
@@ -161,7 +166,8 @@ bool report(const char* method, const char* label, const L1& l1, const L2& l2, c
         fmt::print(stderr, "{} {}: running the pruned MLP failed\n", method, label);
         return false;
     }
-    const double us32 = gemv_microseconds(l1, l2, w, d.x_test), us8 = gemv_microseconds(*q1, *q2, w, d.x_test);
+    const double us32 = gemv_microseconds(l1, l2, w, d.x_test),
+                 us8 = gemv_microseconds(*q1, *q2, w, d.x_test);
     if (baseline) d.dense_us = us32;
     const double bytes8 = double(q1->bytes() + q2->bytes()) / double(2 * d_model * d_hidden);
     print_row(method, label, relative_error(d.y_dense, y32), relative_error(d.y_dense, y8),
@@ -174,14 +180,16 @@ bool report(const char* method, const char* label, const L1& l1, const L2& l2, c
 template <class Format>
 bool run_case(const char* label, const sieve::prune_config& config, const mlp_weights& w, data& d) {
     auto fail = [&](const char* what, const char* message) {
-        fmt::print(stderr, "{} {}: {} failed: {}\n", sieve::to_string(config.method), label, what, message);
+        fmt::print(stderr, "{} {}: {} failed: {}\n", sieve::to_string(config.method), label, what,
+                   message);
         return false;
     };
     auto l1 = sieve::prune_and_pack<Format>(view(w.w1, d_hidden, d_model), d.stats1, config);
     if (!l1.ok()) return fail("layer 1", l1.message());
     std::vector<float> h_cal(calibration_tokens * d_hidden);
-    const sieve::status s = sieve::gemm(*l1, view(d.x_cal, calibration_tokens, d_model),
-                                        sieve::matrix_view<float>(h_cal.data(), calibration_tokens, d_hidden), w.ep1());
+    const sieve::status s =
+        sieve::gemm(*l1, view(d.x_cal, calibration_tokens, d_model),
+                    sieve::matrix_view<float>(h_cal.data(), calibration_tokens, d_hidden), w.ep1());
     if (!s.ok()) return fail("layer 1 on calibration tokens", s.message());
     auto stats2 = calibrate(h_cal, calibration_tokens, d_hidden);
     if (!stats2.ok()) return fail("calibration 2", stats2.message());
@@ -214,27 +222,35 @@ int main() {
     auto d1 = sieve::dense_matrix<>::pack(view(w.w1, d_hidden, d_model));
     auto d2 = sieve::dense_matrix<>::pack(view(w.w2, d_model, d_hidden));
     auto stats1 = calibrate(d.x_cal, calibration_tokens, d_model);
-    if (!d1.ok() || !d2.ok() || !stats1.ok() || !forward(*d1, *d2, w, d.x_test, test_tokens, d.y_dense).ok()) {
+    if (!d1.ok() || !d2.ok() || !stats1.ok() ||
+        !forward(*d1, *d2, w, d.x_test, test_tokens, d.y_dense).ok()) {
         fmt::print(stderr, "dense MLP failed\n");
         return 1;
     }
     d.stats1 = std::move(*stats1);
 
-    fmt::print("MLP {} -> {} -> {}, {} calibration tokens, {} held-out tokens, kernels: {}, int8 scales per {} weights\n",
-               d_model, d_hidden, d_model, calibration_tokens, test_tokens, sieve::to_string(sieve::active_isa()),
-               int8_scales.group);
-    fmt::print("{:<10} {:<12} {:>29} {:>9} {:>19} {:>17}\n", "", "", "relative output error", "int8", "us/token (GEMV)",
-               "speedup vs dense");
-    fmt::print("{:<10} {:<12} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>8} {:>8}\n", "method", "sparsity", "fp32", "int8",
-               "W8A8", "bytes/w", "fp32", "int8", "fp32", "int8");
+    fmt::print(
+        "MLP {} -> {} -> {}, {} calibration tokens, {} held-out tokens, kernels: {}, int8 scales "
+        "per {} weights\n",
+        d_model, d_hidden, d_model, calibration_tokens, test_tokens,
+        sieve::to_string(sieve::active_isa()), int8_scales.group);
+    fmt::print("{:<10} {:<12} {:>29} {:>9} {:>19} {:>17}\n", "", "", "relative output error",
+               "int8", "us/token (GEMV)", "speedup vs dense");
+    fmt::print("{:<10} {:<12} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>8} {:>8}\n", "method",
+               "sparsity", "fp32", "int8", "W8A8", "bytes/w", "fp32", "int8", "fp32", "int8");
     bool ok = report("dense", "0%", *d1, *d2, w, d, true);
-    for (auto method : {sieve::prune_method::magnitude, sieve::prune_method::wanda, sieve::prune_method::sparsegpt}) {
-        ok &= run_case<sieve::csr_matrix<>>("50% CSR", {method, sieve::prune_target::unstructured(0.5)}, w, d);
-        ok &= run_case<sieve::nm_matrix<>>("2:4 N:M", {method, sieve::prune_target::nm(2, 4)}, w, d);
+    for (auto method : {sieve::prune_method::magnitude, sieve::prune_method::wanda,
+                        sieve::prune_method::sparsegpt}) {
+        ok &= run_case<sieve::csr_matrix<>>("50% CSR",
+                                            {method, sieve::prune_target::unstructured(0.5)}, w, d);
+        ok &=
+            run_case<sieve::nm_matrix<>>("2:4 N:M", {method, sieve::prune_target::nm(2, 4)}, w, d);
         // Structured: half of each layer's input channels gone, the rest a smaller dense matrix.
-        ok &= run_case<sieve::channel_pruned_matrix<>>("50% inputs", {method, sieve::prune_target::input_channels(0.5)},
-                                                       w, d);
+        ok &= run_case<sieve::channel_pruned_matrix<>>(
+            "50% inputs", {method, sieve::prune_target::input_channels(0.5)}, w, d);
     }
-    fmt::print("(timings are illustrative: one small in-cache MLP, batch 1; use sieve_bench for real numbers)\n");
+    fmt::print(
+        "(timings are illustrative: one small in-cache MLP, batch 1; use sieve_bench for real "
+        "numbers)\n");
     return ok ? 0 : 1;
 }

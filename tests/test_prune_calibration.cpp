@@ -29,7 +29,8 @@ naive_stats naive_statistics(const test_matrix& x) {
         for (std::size_t i = 0; i < k; ++i) {
             const double xi = x(t, i);
             s.sq_norm[i] += xi * xi;
-            for (std::size_t j = 0; j < k; ++j) s.hessian[i * k + j] += xi * static_cast<double>(x(t, j));
+            for (std::size_t j = 0; j < k; ++j)
+                s.hessian[i * k + j] += xi * static_cast<double>(x(t, j));
         }
     for (double& h : s.hessian) h *= 2.0;
     return s;
@@ -61,7 +62,8 @@ TEST_CASE("calibration matches the definition whatever the batch split", "[prune
     for (std::size_t t = 0; t < tokens; t += 7) x(t, 3) = 0.0f;  // some exact zeros
     const naive_stats want = naive_statistics(x);
 
-    for (std::size_t batch : {std::size_t{1}, std::size_t{3}, std::size_t{8}, std::size_t{9}, tokens}) {
+    for (std::size_t batch :
+         {std::size_t{1}, std::size_t{3}, std::size_t{8}, std::size_t{9}, tokens}) {
         CAPTURE(batch);
         auto stats = sieve::calibration::create(k);
         REQUIRE(stats.ok());
@@ -99,7 +101,8 @@ TEST_CASE("calibration takes strided batches, empty batches, and merges", "[prun
     for (std::size_t i = 0; i < k; ++i) {
         CHECK(first->channel_sq_norm(i) == Approx(whole->channel_sq_norm(i)).epsilon(1e-14));
         for (std::size_t j = 0; j < k; ++j)
-            CHECK(first->hessian(i, j) == Approx(whole->hessian(i, j)).epsilon(1e-14).margin(1e-12));
+            CHECK(first->hessian(i, j) ==
+                  Approx(whole->hessian(i, j)).epsilon(1e-14).margin(1e-12));
     }
 
     // Norms alone are the same numbers as beside a Hessian.
@@ -108,7 +111,8 @@ TEST_CASE("calibration takes strided batches, empty batches, and merges", "[prun
     REQUIRE(norms_only->add(a.view()).ok());
     REQUIRE(norms_only->add(b.view()).ok());
     CHECK_FALSE(norms_only->has_hessian());
-    for (std::size_t i = 0; i < k; ++i) CHECK(norms_only->channel_sq_norm(i) == whole->channel_sq_norm(i));
+    for (std::size_t i = 0; i < k; ++i)
+        CHECK(norms_only->channel_sq_norm(i) == whole->channel_sq_norm(i));
     require_error(first->merge(*norms_only), sieve::errc::shape_mismatch, {"Hessian"});
     auto other_width = sieve::calibration::create(k + 1);
     REQUIRE(other_width.ok());
@@ -144,7 +148,8 @@ TEST_CASE("calibration refuses bad batches and keeps its state", "[prune][calibr
     require_error(stats->add(bad.view()), sieve::errc::non_finite, {"infinite"});
     test_matrix wide(2, k + 1, {}, 1.0f);
     require_error(stats->add(wide.view()), sieve::errc::shape_mismatch, {"7", "6"});
-    require_error(stats->add(sieve::matrix_view<const float>(nullptr, 2, k)), sieve::errc::null_pointer);
+    require_error(stats->add(sieve::matrix_view<const float>(nullptr, 2, k)),
+                  sieve::errc::null_pointer);
 
     CHECK(stats->samples() == 3);
     for (std::size_t i = 0; i < k; ++i) {

@@ -22,8 +22,8 @@ using namespace sieve_test;
 
 namespace {
 
-const sieve::prune_method all_methods[] = {sieve::prune_method::magnitude, sieve::prune_method::wanda,
-                                           sieve::prune_method::sparsegpt};
+const sieve::prune_method all_methods[] = {
+    sieve::prune_method::magnitude, sieve::prune_method::wanda, sieve::prune_method::sparsegpt};
 
 sieve::calibration make_stats(const test_matrix& x) {
     auto stats = sieve::calibration::create(x.cols());
@@ -42,22 +42,26 @@ void require_target_met(const sieve::pruned_layer& l, const sieve::prune_target&
     auto keep = [&](std::size_t r, std::size_t c) { return l.mask(r, c); };
     for (std::size_t r = 0; r < rows; ++r)
         for (std::size_t c = 0; c < cols; ++c) {
-            if (!keep(r, c) && l.values[r * cols + c] != 0.0f) FAIL("pruned (" << r << ", " << c << ") is not 0");
-            if (!std::isfinite(l.values[r * cols + c])) FAIL("(" << r << ", " << c << ") is not finite");
+            if (!keep(r, c) && l.values[r * cols + c] != 0.0f)
+                FAIL("pruned (" << r << ", " << c << ") is not 0");
+            if (!std::isfinite(l.values[r * cols + c]))
+                FAIL("(" << r << ", " << c << ") is not finite");
         }
     switch (t.shape) {
-    case kind::nm_group:
-        for (std::size_t r = 0; r < rows; ++r)
-            for (std::size_t c0 = 0; c0 < cols; c0 += t.m) {
-                std::size_t kept = 0, width = std::min(t.m, cols - c0);
-                for (std::size_t j = 0; j < width; ++j) kept += keep(r, c0 + j);
-                if (kept != std::min(t.n, width)) FAIL("row " << r << " group at " << c0 << " keeps " << kept);
-            }
-        return;
-    case kind::element:
-    case kind::block:
-    case kind::input_channels:
-    case kind::output_neurons: break;
+        case kind::nm_group:
+            for (std::size_t r = 0; r < rows; ++r)
+                for (std::size_t c0 = 0; c0 < cols; c0 += t.m) {
+                    std::size_t kept = 0, width = std::min(t.m, cols - c0);
+                    for (std::size_t j = 0; j < width; ++j) kept += keep(r, c0 + j);
+                    if (kept != std::min(t.n, width))
+                        FAIL("row " << r << " group at " << c0 << " keeps " << kept);
+                }
+            return;
+        case kind::element:
+        case kind::block:
+        case kind::input_channels:
+        case kind::output_neurons:
+            break;
     }
     const sieve::prune_structure tiles = t.tiles(rows, cols);
     const std::size_t br = tiles.block_rows, bc = tiles.block_cols;
@@ -69,13 +73,16 @@ void require_target_met(const sieve::pruned_layer& l, const sieve::prune_target&
             const bool first = keep(bi * br, bj * bc);
             for (std::size_t r = bi * br; r < std::min(rows, (bi + 1) * br); ++r)
                 for (std::size_t c = bj * bc; c < std::min(cols, (bj + 1) * bc); ++c)
-                    if (keep(r, c) != first) FAIL("tile (" << bi << ", " << bj << ") is partly kept");
+                    if (keep(r, c) != first)
+                        FAIL("tile (" << bi << ", " << bj << ") is partly kept");
             in_row += first;
         }
-        if (t.ranking_scope() == sieve::prune_scope::per_row) REQUIRE(in_row == kept_tiles(nbc, t.sparsity));
+        if (t.ranking_scope() == sieve::prune_scope::per_row)
+            REQUIRE(in_row == kept_tiles(nbc, t.sparsity));
         total += in_row;
     }
-    if (t.ranking_scope() == sieve::prune_scope::per_matrix) REQUIRE(total == kept_tiles(nbr * nbc, t.sparsity));
+    if (t.ranking_scope() == sieve::prune_scope::per_matrix)
+        REQUIRE(total == kept_tiles(nbr * nbc, t.sparsity));
 }
 
 std::vector<sieve::prune_target> contract_targets() {
@@ -113,8 +120,8 @@ TEST_CASE("every pruner meets the exact sparsity or pattern of every target", "[
                 // SparseGPT also with sweep blocks that split tiles' counts unevenly.
                 for (std::size_t block : {std::size_t{128}, std::size_t{5}}) {
                     if (block != 128 && method != sieve::prune_method::sparsegpt) continue;
-                    INFO(sieve::to_string(method) << " at " << sieve::describe(target).c_str() << ", sweep block "
-                                                  << block);
+                    INFO(sieve::to_string(method)
+                         << " at " << sieve::describe(target).c_str() << ", sweep block " << block);
                     sieve::prune_config config{method, target, {}};
                     config.sparsegpt.block_size = block;
                     sieve::prune_report report;
@@ -127,12 +134,14 @@ TEST_CASE("every pruner meets the exact sparsity or pattern of every target", "[
                     if (method == sieve::prune_method::sparsegpt) continue;
                     for (std::size_t i = 0; i < shape.first; ++i)  // not updated: W where kept
                         for (std::size_t j = 0; j < shape.second; ++j)
-                            if (l->mask(i, j)) REQUIRE(l->values[i * shape.second + j] == layer.weights(i, j));
+                            if (l->mask(i, j))
+                                REQUIRE(l->values[i * shape.second + j] == layer.weights(i, j));
                 }
     }
 }
 
-TEST_CASE("magnitude pruning keeps what the packers' magnitude selection keeps", "[prune][magnitude]") {
+TEST_CASE("magnitude pruning keeps what the packers' magnitude selection keeps",
+          "[prune][magnitude]") {
     const std::uint32_t seed = 602;
     CAPTURE(seed);
     rng r(seed);
@@ -143,11 +152,13 @@ TEST_CASE("magnitude pruning keeps what the packers' magnitude selection keeps",
         REQUIRE(mask.ok());
         CHECK(mask_bytes(*mask) == want);
     };
-    check(sieve::prune_target::unstructured(0.6), expected_element_keep(w, 0.6, sieve::prune_scope::per_row));
+    check(sieve::prune_target::unstructured(0.6),
+          expected_element_keep(w, 0.6, sieve::prune_scope::per_row));
     check(sieve::prune_target::unstructured(0.6, sieve::prune_scope::per_matrix),
           expected_element_keep(w, 0.6, sieve::prune_scope::per_matrix));
     check(sieve::prune_target::nm(2, 4), expected_nm_keep(w, 2, 4));
-    check(sieve::prune_target::blocks(4, 4, 0.5), expected_block_keep(w, 4, 4, 0.5, sieve::prune_scope::per_row));
+    check(sieve::prune_target::blocks(4, 4, 0.5),
+          expected_block_keep(w, 4, 4, 0.5, sieve::prune_scope::per_row));
     check(sieve::prune_target::input_channels(0.4),
           expected_block_keep(w, 13, 1, 0.4, sieve::prune_scope::per_matrix));
     check(sieve::prune_target::output_neurons(0.4),
@@ -171,16 +182,19 @@ TEST_CASE("Wanda keeps the largest |W_ij| * ||X_j|| of each comparison group", "
     // The score matrix as a test matrix: the magnitude oracles then give Wanda's masks.
     test_matrix score(m, k);
     for (std::size_t i = 0; i < m; ++i)
-        for (std::size_t j = 0; j < k; ++j) score(i, j) = static_cast<float>(std::fabs(layer.weights(i, j)) * norm[j]);
+        for (std::size_t j = 0; j < k; ++j)
+            score(i, j) = static_cast<float>(std::fabs(layer.weights(i, j)) * norm[j]);
     auto check = [&](const sieve::prune_target& t, const std::vector<std::uint8_t>& want) {
         INFO(sieve::describe(t).c_str());
         auto mask = sieve::wanda_mask(layer.weights.view(), stats, t);
         REQUIRE(mask.ok());
         CHECK(mask_bytes(*mask) == want);
     };
-    check(sieve::prune_target::unstructured(0.5), expected_element_keep(score, 0.5, sieve::prune_scope::per_row));
+    check(sieve::prune_target::unstructured(0.5),
+          expected_element_keep(score, 0.5, sieve::prune_scope::per_row));
     check(sieve::prune_target::nm(2, 4), expected_nm_keep(score, 2, 4));
-    check(sieve::prune_target::blocks(1, 4, 0.5), expected_block_keep(score, 1, 4, 0.5, sieve::prune_scope::per_row));
+    check(sieve::prune_target::blocks(1, 4, 0.5),
+          expected_block_keep(score, 1, 4, 0.5, sieve::prune_scope::per_row));
     check(sieve::prune_target::input_channels(0.5),
           expected_block_keep(score, m, 1, 0.5, sieve::prune_scope::per_matrix));
 
@@ -199,7 +213,8 @@ TEST_CASE("Wanda keeps the largest |W_ij| * ||X_j|| of each comparison group", "
     CHECK((!(*magnitude)(0, 0) && (*magnitude)(0, 1)));
 }
 
-TEST_CASE("SparseGPT at 0% returns a well-conditioned layer's weights unchanged", "[prune][sparsegpt]") {
+TEST_CASE("SparseGPT at 0% returns a well-conditioned layer's weights unchanged",
+          "[prune][sparsegpt]") {
     const std::uint32_t seed = 604;
     CAPTURE(seed);
     rng r(seed);
@@ -240,9 +255,12 @@ TEST_CASE("SparseGPT's updates lower the calibration error of its own mask", "[p
         REQUIRE(l.ok());
         test_matrix mask_only(32, 64);
         for (std::size_t i = 0; i < 32; ++i)
-            for (std::size_t j = 0; j < 64; ++j) mask_only(i, j) = l->mask(i, j) ? layer.weights(i, j) : 0.0f;
-        const double updated = relative_output_error(layer.weights.view(), l->weights(), layer.calibration);
-        const double masked = relative_output_error(layer.weights.view(), mask_only.view(), layer.calibration);
+            for (std::size_t j = 0; j < 64; ++j)
+                mask_only(i, j) = l->mask(i, j) ? layer.weights(i, j) : 0.0f;
+        const double updated =
+            relative_output_error(layer.weights.view(), l->weights(), layer.calibration);
+        const double masked =
+            relative_output_error(layer.weights.view(), mask_only.view(), layer.calibration);
         CAPTURE(updated, masked);
         CHECK(updated < 0.8 * masked);
     }
@@ -261,14 +279,15 @@ TEST_CASE("dead input channels are pruned first and otherwise left alone", "[pru
     for (auto method : {sieve::prune_method::wanda, sieve::prune_method::sparsegpt}) {
         INFO(sieve::to_string(method));
         sieve::prune_report report;
-        auto half = sieve::prune(layer.weights.view(), &stats, {method, sieve::prune_target::unstructured(0.5), {}},
-                                 &report);
+        auto half = sieve::prune(layer.weights.view(), &stats,
+                                 {method, sieve::prune_target::unstructured(0.5), {}}, &report);
         REQUIRE(half.ok());
         CHECK(report.dead_channels == 2);
         require_target_met(*half, sieve::prune_target::unstructured(0.5));
         for (std::size_t i = 0; i < m; ++i) CHECK((!half->mask(i, 3) && !half->mask(i, 20)));
 
-        auto none = sieve::prune(layer.weights.view(), &stats, {method, sieve::prune_target::unstructured(0.0), {}});
+        auto none = sieve::prune(layer.weights.view(), &stats,
+                                 {method, sieve::prune_target::unstructured(0.0), {}});
         REQUIRE(none.ok());
         for (std::size_t i = 0; i < m; ++i) {
             CHECK(none->values[i * k + 3] == layer.weights(i, 3));
@@ -288,7 +307,8 @@ TEST_CASE("dead input channels are pruned first and otherwise left alone", "[pru
     }
 }
 
-TEST_CASE("a singular Hessian is damped, retried, or refused, never used as it is", "[prune][sparsegpt]") {
+TEST_CASE("a singular Hessian is damped, retried, or refused, never used as it is",
+          "[prune][sparsegpt]") {
     const std::uint32_t seed = 607;
     CAPTURE(seed);
     rng r(seed);
@@ -302,7 +322,8 @@ TEST_CASE("a singular Hessian is damped, retried, or refused, never used as it i
     const auto target = sieve::prune_target::unstructured(0.5);
     for (const sieve::calibration* stats : {&duplicate, &few_tokens}) {
         sieve::prune_report report;
-        auto l = sieve::sparsegpt_prune(w.view(), *stats, target, {}, &report);  // 1% damping suffices
+        auto l =
+            sieve::sparsegpt_prune(w.view(), *stats, target, {}, &report);  // 1% damping suffices
         REQUIRE(l.ok());
         CHECK(report.damping_retries == 0);
         require_target_met(*l, target);
@@ -311,8 +332,8 @@ TEST_CASE("a singular Hessian is damped, retried, or refused, never used as it i
     sieve::sparsegpt_options undamped;
     undamped.damping = 0.0;
     undamped.max_retries = 0;
-    require_error(sieve::sparsegpt_prune(w.view(), duplicate, target, undamped).error(), sieve::errc::bad_argument,
-                  {"not positive definite", "damping"});
+    require_error(sieve::sparsegpt_prune(w.view(), duplicate, target, undamped).error(),
+                  sieve::errc::bad_argument, {"not positive definite", "damping"});
 
     undamped.max_retries = 3;
     sieve::prune_report report;
@@ -340,46 +361,56 @@ TEST_CASE("pruners refuse bad weights, targets, statistics and options", "[prune
         require_error(run(bad, half), sieve::errc::non_finite, {"(2, 5)", "NaN"});
         bad(2, 5) = std::numeric_limits<float>::infinity();
         require_error(run(bad, half), sieve::errc::non_finite, {"infinite"});
-        require_error(run(w, sieve::prune_target::unstructured(1.5)), sieve::errc::bad_argument, {"1.5"});
+        require_error(run(w, sieve::prune_target::unstructured(1.5)), sieve::errc::bad_argument,
+                      {"1.5"});
         require_error(run(w, sieve::prune_target::unstructured(-0.1)), sieve::errc::bad_argument);
-        require_error(run(w, sieve::prune_target::unstructured(std::nan(""))), sieve::errc::bad_argument);
+        require_error(run(w, sieve::prune_target::unstructured(std::nan(""))),
+                      sieve::errc::bad_argument);
         require_error(run(w, sieve::prune_target::nm(5, 4)), sieve::errc::bad_argument, {"5:4"});
         require_error(run(w, sieve::prune_target::nm(2, 3)), sieve::errc::bad_argument, {"2:3"});
-        require_error(run(w, sieve::prune_target::blocks(0, 4, 0.5)), sieve::errc::bad_argument, {"empty"});
-        require_error(sieve::prune(sieve::matrix_view<const float>(nullptr, 4, 8), &stats, {method, half, {}}).error(),
-                      sieve::errc::null_pointer);
+        require_error(run(w, sieve::prune_target::blocks(0, 4, 0.5)), sieve::errc::bad_argument,
+                      {"empty"});
+        require_error(
+            sieve::prune(sieve::matrix_view<const float>(nullptr, 4, 8), &stats, {method, half, {}})
+                .error(),
+            sieve::errc::null_pointer);
         if (method == sieve::prune_method::magnitude) {
             CHECK(sieve::prune(w.view(), nullptr, {method, half, {}}).ok());  // needs no statistics
             continue;
         }
-        require_error(sieve::prune(w.view(), nullptr, {method, half, {}}).error(), sieve::errc::null_pointer,
-                      {"calibration"});
+        require_error(sieve::prune(w.view(), nullptr, {method, half, {}}).error(),
+                      sieve::errc::null_pointer, {"calibration"});
         test_matrix narrow(4, 7, {}, 1.0f);
         require_error(run(narrow, half), sieve::errc::shape_mismatch, {"8", "7"});
         auto empty = sieve::calibration::create(8);
         REQUIRE(empty.ok());
-        require_error(sieve::prune(w.view(), &*empty, {method, half, {}}).error(), sieve::errc::bad_argument,
-                      {"no tokens"});
+        require_error(sieve::prune(w.view(), &*empty, {method, half, {}}).error(),
+                      sieve::errc::bad_argument, {"no tokens"});
     }
 
     auto norms = sieve::calibration::create(8, sieve::calibration::statistics::norms);
     REQUIRE(norms.ok());
     REQUIRE(norms->add(x.view()).ok());
     CHECK(sieve::wanda_prune(w.view(), *norms, half).ok());
-    require_error(sieve::sparsegpt_prune(w.view(), *norms, half).error(), sieve::errc::bad_argument, {"Hessian"});
+    require_error(sieve::sparsegpt_prune(w.view(), *norms, half).error(), sieve::errc::bad_argument,
+                  {"Hessian"});
 
     sieve::sparsegpt_options o;
     o.damping = -1.0;
-    require_error(sieve::sparsegpt_prune(w.view(), stats, half, o).error(), sieve::errc::bad_argument, {"damping"});
+    require_error(sieve::sparsegpt_prune(w.view(), stats, half, o).error(),
+                  sieve::errc::bad_argument, {"damping"});
     o = {};
     o.block_size = 0;
-    require_error(sieve::sparsegpt_prune(w.view(), stats, half, o).error(), sieve::errc::bad_argument, {"block"});
+    require_error(sieve::sparsegpt_prune(w.view(), stats, half, o).error(),
+                  sieve::errc::bad_argument, {"block"});
     o = {};
     o.max_retries = -1;
-    require_error(sieve::sparsegpt_prune(w.view(), stats, half, o).error(), sieve::errc::bad_argument, {"retries"});
+    require_error(sieve::sparsegpt_prune(w.view(), stats, half, o).error(),
+                  sieve::errc::bad_argument, {"retries"});
 }
 
-TEST_CASE("prune_and_pack packs every format and refuses targets a format cannot hold", "[prune][pack]") {
+TEST_CASE("prune_and_pack packs every format and refuses targets a format cannot hold",
+          "[prune][pack]") {
     const std::uint32_t seed = 608;
     CAPTURE(seed);
     rng r(seed);
@@ -399,10 +430,12 @@ TEST_CASE("prune_and_pack packs every format and refuses targets a format cannot
                 for (std::size_t j = 0; j < k; ++j) out(i, j) = l->values[i * k + j];
             return out;
         };
-        auto dense = sieve::prune_and_pack<sieve::dense_matrix<>>(layer.weights.view(), stats, {method, half, {}});
-        auto csr = sieve::prune_and_pack<sieve::csr_matrix<>>(layer.weights.view(), stats, {method, half, {}});
-        auto nm = sieve::prune_and_pack<sieve::nm_matrix<>>(layer.weights.view(), stats,
-                                                            {method, sieve::prune_target::nm(2, 4), {}});
+        auto dense = sieve::prune_and_pack<sieve::dense_matrix<>>(layer.weights.view(), stats,
+                                                                  {method, half, {}});
+        auto csr = sieve::prune_and_pack<sieve::csr_matrix<>>(layer.weights.view(), stats,
+                                                              {method, half, {}});
+        auto nm = sieve::prune_and_pack<sieve::nm_matrix<>>(
+            layer.weights.view(), stats, {method, sieve::prune_target::nm(2, 4), {}});
         auto bsr = sieve::prune_and_pack<sieve::bsr_matrix<float, 4, 4>>(
             layer.weights.view(), stats, {method, sieve::prune_target::blocks(4, 4, 0.5), {}});
         auto inputs = sieve::prune_and_pack<sieve::channel_pruned_matrix<>>(
@@ -423,18 +456,20 @@ TEST_CASE("prune_and_pack packs every format and refuses targets a format cannot
         CHECK((outputs->inner().rows() == m - 5 && outputs->inner().cols() == k));
     }
 
-    require_error(sieve::prune_and_pack<sieve::nm_matrix<>>(layer.weights.view(), stats, {}).error(),
-                  sieve::errc::bad_argument, {"nm_matrix", "N:M", "50% unstructured"});
+    require_error(
+        sieve::prune_and_pack<sieve::nm_matrix<>>(layer.weights.view(), stats, {}).error(),
+        sieve::errc::bad_argument, {"nm_matrix", "N:M", "50% unstructured"});
     require_error(sieve::prune_and_pack<sieve::bsr_matrix<float, 4, 4>>(
-                      layer.weights.view(), stats, {sieve::prune_method::wanda, sieve::prune_target::blocks(1, 16, 0.5), {}})
+                      layer.weights.view(), stats,
+                      {sieve::prune_method::wanda, sieve::prune_target::blocks(1, 16, 0.5), {}})
                       .error(),
                   sieve::errc::bad_argument, {"4x4", "1x16"});
-    require_error(sieve::prune_and_pack<sieve::channel_pruned_matrix<>>(layer.weights.view(), stats,
-                                                                        {sieve::prune_method::wanda, half, {}})
+    require_error(sieve::prune_and_pack<sieve::channel_pruned_matrix<>>(
+                      layer.weights.view(), stats, {sieve::prune_method::wanda, half, {}})
                       .error(),
                   sieve::errc::bad_argument, {"input-channel"});
-    auto magnitude_only = sieve::prune_and_pack<sieve::csr_matrix<>>(layer.weights.view(), nullptr,
-                                                                     {sieve::prune_method::magnitude, half, {}});
+    auto magnitude_only = sieve::prune_and_pack<sieve::csr_matrix<>>(
+        layer.weights.view(), nullptr, {sieve::prune_method::magnitude, half, {}});
     CHECK(magnitude_only.ok());
 }
 
@@ -447,7 +482,8 @@ TEST_CASE("prune_and_pack into int8 formats quantizes the pruned weights", "[pru
     const sieve::calibration stats = make_stats(layer.calibration);
 
     // The int8 matrix unpacks to the fp32 one within half a quantization step, zeros stay.
-    auto require_close = [&](const test_matrix& fp32, const test_matrix& int8, const sieve::quant_report& q) {
+    auto require_close = [&](const test_matrix& fp32, const test_matrix& int8,
+                             const sieve::quant_report& q) {
         float amax = 0.0f;
         for (std::size_t i = 0; i < m; ++i)
             for (std::size_t j = 0; j < k; ++j) amax = std::max(amax, std::fabs(fp32(i, j)));
@@ -463,25 +499,46 @@ TEST_CASE("prune_and_pack into int8 formats quantizes the pruned weights", "[pru
     auto check = [&](auto fp32_tag, auto int8_tag, const sieve::prune_config& config) {
         using fp32_format = typename decltype(fp32_tag)::type;
         using int8_format = typename decltype(int8_tag)::type;
-        INFO(sieve::to_string(config.method) << " at " << sieve::describe(config.target).c_str() << ", group "
-                                             << config.quant.group);
+        INFO(sieve::to_string(config.method) << " at " << sieve::describe(config.target).c_str()
+                                             << ", group " << config.quant.group);
         sieve::quant_report q;
         auto a = sieve::prune_and_pack<fp32_format>(layer.weights.view(), stats, config);
-        auto b = sieve::prune_and_pack<int8_format>(layer.weights.view(), stats, config, nullptr, &q);
+        auto b =
+            sieve::prune_and_pack<int8_format>(layer.weights.view(), stats, config, nullptr, &q);
         INFO(b.message());
         REQUIRE((a.ok() && b.ok()));
         require_close(unpack_to_test(*a), unpack_to_test(*b), q);
     };
-    struct tag_dense { using type = sieve::dense_matrix<>; };
-    struct tag_dense8 { using type = sieve::dense_matrix<std::int8_t>; };
-    struct tag_csr { using type = sieve::csr_matrix<>; };
-    struct tag_csr8 { using type = sieve::csr_matrix<std::int8_t>; };
-    struct tag_nm { using type = sieve::nm_matrix<>; };
-    struct tag_nm8 { using type = sieve::nm_matrix<std::int8_t>; };
-    struct tag_bsr { using type = sieve::bsr_matrix<float, 4, 4>; };
-    struct tag_bsr8 { using type = sieve::bsr_matrix<std::int8_t, 4, 4>; };
-    struct tag_ch { using type = sieve::channel_pruned_matrix<>; };
-    struct tag_ch8 { using type = sieve::channel_pruned_matrix<std::int8_t>; };
+    struct tag_dense {
+        using type = sieve::dense_matrix<>;
+    };
+    struct tag_dense8 {
+        using type = sieve::dense_matrix<std::int8_t>;
+    };
+    struct tag_csr {
+        using type = sieve::csr_matrix<>;
+    };
+    struct tag_csr8 {
+        using type = sieve::csr_matrix<std::int8_t>;
+    };
+    struct tag_nm {
+        using type = sieve::nm_matrix<>;
+    };
+    struct tag_nm8 {
+        using type = sieve::nm_matrix<std::int8_t>;
+    };
+    struct tag_bsr {
+        using type = sieve::bsr_matrix<float, 4, 4>;
+    };
+    struct tag_bsr8 {
+        using type = sieve::bsr_matrix<std::int8_t, 4, 4>;
+    };
+    struct tag_ch {
+        using type = sieve::channel_pruned_matrix<>;
+    };
+    struct tag_ch8 {
+        using type = sieve::channel_pruned_matrix<std::int8_t>;
+    };
     for (auto method : all_methods) {
         const auto row = sieve::quant_config::per_row(), g32 = sieve::quant_config::per_group(32);
         check(tag_dense{}, tag_dense8{}, {method, sieve::prune_target::unstructured(0.5), {}, row});
@@ -493,9 +550,12 @@ TEST_CASE("prune_and_pack into int8 formats quantizes the pruned weights", "[pru
     }
 
     // A bad scale group is refused before any pruning work, naming the group.
-    require_error(sieve::prune_and_pack<sieve::nm_matrix<std::int8_t>>(
-                      layer.weights.view(), stats,
-                      {sieve::prune_method::sparsegpt, sieve::prune_target::nm(2, 4), {}, sieve::quant_config{48}})
-                      .error(),
-                  sieve::errc::bad_argument, {"48"});
+    require_error(
+        sieve::prune_and_pack<sieve::nm_matrix<std::int8_t>>(layer.weights.view(), stats,
+                                                             {sieve::prune_method::sparsegpt,
+                                                              sieve::prune_target::nm(2, 4),
+                                                              {},
+                                                              sieve::quant_config{48}})
+            .error(),
+        sieve::errc::bad_argument, {"48"});
 }

@@ -67,11 +67,13 @@ TEST_CASE("output error on held-out data orders SparseGPT below Wanda below magn
             INFO(pruned.message());
             REQUIRE(pruned.ok());
             CHECK(report.sparsity() == Approx(0.5));
-            error[mi][ti] = relative_output_error(layer.weights.view(), pruned->weights(), layer.held_out);
+            error[mi][ti] =
+                relative_output_error(layer.weights.view(), pruned->weights(), layer.held_out);
         }
 
-    print_line("Relative output error ||WX - W'X|| / ||WX|| on held-out activations (" + std::to_string(m) +
-               "x" + std::to_string(k) + " layer, 512 calibration tokens, 4 outlier channels):");
+    print_line("Relative output error ||WX - W'X|| / ||WX|| on held-out activations (" +
+               std::to_string(m) + "x" + std::to_string(k) +
+               " layer, 512 calibration tokens, 4 outlier channels):");
     std::string header = cell("method", 11);
     for (const auto& t : targets) header += cell(sieve::describe(t).c_str(), 20);
     print_line(header);

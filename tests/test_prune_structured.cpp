@@ -25,10 +25,12 @@ using namespace sieve_test;
 namespace {
 
 // A mask keeping the rows and columns whose flag is set (the shape channel pruning makes).
-std::vector<std::uint8_t> channel_mask(const std::vector<bool>& rows, const std::vector<bool>& cols) {
+std::vector<std::uint8_t> channel_mask(const std::vector<bool>& rows,
+                                       const std::vector<bool>& cols) {
     std::vector<std::uint8_t> mask(rows.size() * cols.size(), 0);
     for (std::size_t r = 0; r < rows.size(); ++r)
-        for (std::size_t c = 0; c < cols.size(); ++c) mask[r * cols.size() + c] = rows[r] && cols[c];
+        for (std::size_t c = 0; c < cols.size(); ++c)
+            mask[r * cols.size() + c] = rows[r] && cols[c];
     return mask;
 }
 
@@ -43,13 +45,15 @@ struct channel_case {
     double keep_rows, keep_cols;
 };
 const channel_case channel_cases[] = {
-    {"inputs removed", 1.0, 0.5}, {"outputs removed", 0.6, 1.0}, {"both removed", 0.7, 0.4},
-    {"nothing removed", 1.0, 1.0}, {"every input removed", 1.0, 0.0}, {"every output removed", 0.0, 1.0},
+    {"inputs removed", 1.0, 0.5},      {"outputs removed", 0.6, 1.0},
+    {"both removed", 0.7, 0.4},        {"nothing removed", 1.0, 1.0},
+    {"every input removed", 1.0, 0.0}, {"every output removed", 0.0, 1.0},
 };
 
-sieve::channel_pruned_matrix<> pack_channels(const test_matrix& w, const std::vector<std::uint8_t>& mask) {
-    auto packed = sieve::channel_pruned_matrix<>::pack(w.view(),
-                                                       sieve::selection::from_mask(mask_view(mask, w.rows(), w.cols())));
+sieve::channel_pruned_matrix<> pack_channels(const test_matrix& w,
+                                             const std::vector<std::uint8_t>& mask) {
+    auto packed = sieve::channel_pruned_matrix<>::pack(
+        w.view(), sieve::selection::from_mask(mask_view(mask, w.rows(), w.cols())));
     INFO(packed.message());
     REQUIRE(packed.ok());
     return std::move(*packed);
@@ -57,7 +61,8 @@ sieve::channel_pruned_matrix<> pack_channels(const test_matrix& w, const std::ve
 
 }  // namespace
 
-TEST_CASE("channel pack keeps whole rows and columns and unpacks to the masked matrix", "[prune][structured][pack]") {
+TEST_CASE("channel pack keeps whole rows and columns and unpacks to the masked matrix",
+          "[prune][structured][pack]") {
     const std::uint32_t seed = 701;
     CAPTURE(seed);
     rng r(seed);
@@ -79,7 +84,8 @@ TEST_CASE("channel pack keeps whole rows and columns and unpacks to the masked m
                 CHECK(packed.kept_inputs().size == kept_cols);
             }
             CHECK(packed.nnz() == packed.inner().rows() * packed.inner().cols());
-            CHECK(packed.bytes() == packed.inner().bytes() + 4 * (packed.kept_inputs().size + packed.kept_outputs().size));
+            CHECK(packed.bytes() == packed.inner().bytes() + 4 * (packed.kept_inputs().size +
+                                                                  packed.kept_outputs().size));
             CHECK(sieve::validate(packed.view()).ok());
         }
 }
@@ -109,9 +115,11 @@ TEST_CASE("channel pack drops zero channels with nonzeros and input channels wit
     CHECK(mag->kept_outputs().size == 2);
 }
 
-TEST_CASE("channel validate refuses unordered, repeated or out-of-range indices", "[prune][structured][errors]") {
+TEST_CASE("channel validate refuses unordered, repeated or out-of-range indices",
+          "[prune][structured][errors]") {
     test_matrix w(4, 6, {}, 1.0f);
-    const auto packed = pack_channels(w, channel_mask({true, false, true, true}, {true, true, false, true, false, true}));
+    const auto packed = pack_channels(
+        w, channel_mask({true, false, true, true}, {true, true, false, true, false, true}));
     sieve::channel_pruned_view<> v = packed.view();
     CHECK(sieve::validate(v).ok());
     std::vector<std::uint32_t> inputs(packed.kept_inputs().begin(), packed.kept_inputs().end());
@@ -173,7 +181,8 @@ void poison_removed_inputs(test_matrix& x, const sieve::channel_pruned_matrix<T>
     for (std::uint32_t c : w.kept_inputs()) kept[c] = true;
     for (std::size_t t = 0; t < x.rows(); ++t)
         for (std::size_t c = 0; c < x.cols(); ++c)
-            if (!kept[c]) x(t, c) = (c % 2) ? std::numeric_limits<float>::infinity() : std::nanf("");
+            if (!kept[c])
+                x(t, c) = (c % 2) ? std::numeric_limits<float>::infinity() : std::nanf("");
 }
 
 struct product_check {
@@ -192,7 +201,9 @@ void check_channel_products(const sieve::channel_pruned_matrix<T>& w, const gath
     const std::size_t n = c.x->rows(), m = w.rows();
     sieve::aligned_buffer<float> scratch;
     REQUIRE(scratch.allocate(sieve::gemm_scratch_size(w, n) + sieve::gemv_scratch_size(w)).ok());
-    const sieve::span<float> s = c.caller_scratch ? sieve::span<float>(scratch.data(), scratch.size()) : sieve::span<float>();
+    const sieve::span<float> s = c.caller_scratch
+                                     ? sieve::span<float>(scratch.data(), scratch.size())
+                                     : sieve::span<float>();
     const test_matrix xg = p.gather(*c.x);
 
     test_matrix y = copy_with_layout(*c.before, strided(3));
@@ -220,13 +231,15 @@ void check_channel_products(const sieve::channel_pruned_matrix<T>& w, const gath
     if (w8a8) {
         w8a8_expected want;
         for (std::size_t t = 0; t < n; ++t) {
-            const w8a8_expected row = naive_gemv_w8a8(p.dense.view(), p.stored, &xg(t, 0), &(*c.before)(t, 0), ep);
+            const w8a8_expected row =
+                naive_gemv_w8a8(p.dense.view(), p.stored, &xg(t, 0), &(*c.before)(t, 0), ep);
             want.exact.insert(want.exact.end(), row.exact.begin(), row.exact.end());
             want.vs_float.insert(want.vs_float.end(), row.vs_float.begin(), row.vs_float.end());
         }
         require_w8a8_agreement("gemm_w8a8 Y", elements(y), want);
-        require_w8a8_agreement("gemv_w8a8 y",
-                               elements(y_row), naive_gemv_w8a8(p.dense.view(), p.stored, &xg(0, 0), &(*c.before)(0, 0), ep));
+        require_w8a8_agreement(
+            "gemv_w8a8 y", elements(y_row),
+            naive_gemv_w8a8(p.dense.view(), p.stored, &xg(0, 0), &(*c.before)(0, 0), ep));
         return;
     }
     std::vector<expected_value> want;
@@ -238,14 +251,16 @@ void check_channel_products(const sieve::channel_pruned_matrix<T>& w, const gath
     INFO(gemm_cmp.text());
     CHECK(gemm_cmp.ok);
     const comparison gemv_cmp =
-        compare("gemv y vs naive", elements(y_row), naive_gemv(p.dense.view(), p.stored, &xg(0, 0), &(*c.before)(0, 0), ep));
+        compare("gemv y vs naive", elements(y_row),
+                naive_gemv(p.dense.view(), p.stored, &xg(0, 0), &(*c.before)(0, 0), ep));
     INFO(gemv_cmp.text());
     CHECK(gemv_cmp.ok);
 }
 
 }  // namespace
 
-TEST_CASE("channel gemv and gemm, fp32 and int8, match the naive product on every ISA", "[prune][structured][ops]") {
+TEST_CASE("channel gemv and gemm, fp32 and int8, match the naive product on every ISA",
+          "[prune][structured][ops]") {
     SIEVE_ON_EACH_ISA();
     const std::uint32_t seed = 702;
     CAPTURE(seed);
@@ -264,10 +279,12 @@ TEST_CASE("channel gemv and gemm, fp32 and int8, match the naive product on ever
                                    pgroup = gather_problem(*per_group);
             for (const auto& ec : epilogue_cases())
                 for (bool caller_scratch : {false, true}) {
-                    INFO("epilogue " << ec.name << (caller_scratch ? ", caller scratch" : ", thread scratch"));
+                    INFO("epilogue " << ec.name
+                                     << (caller_scratch ? ", caller scratch" : ", thread scratch"));
                     const std::vector<float> bias = random_bias(r, shape.first);
                     const sieve::epilogue ep = make_epilogue(ec, bias);
-                    test_matrix x = random_matrix(r, 5, shape.second, {1.0, -1.0f, 1.0f}, unaligned());
+                    test_matrix x =
+                        random_matrix(r, 5, shape.second, {1.0, -1.0f, 1.0f}, unaligned());
                     poison_removed_inputs(x, fp32);
                     const test_matrix before = prior_output(r, 5, shape.first, ep);
                     const product_check check{&ep, &x, &before, caller_scratch};
@@ -293,7 +310,8 @@ TEST_CASE("channel quantize keeps the channels and rounds each weight within hal
     CAPTURE(seed);
     rng r(seed);
     const test_matrix w = random_matrix(r, 9, 50, {0.9, -3.0f, 3.0f});
-    const auto fp32 = pack_channels(w, channel_mask(random_flags(r, 9, 0.7), random_flags(r, 50, 0.6)));
+    const auto fp32 =
+        pack_channels(w, channel_mask(random_flags(r, 9, 0.7), random_flags(r, 50, 0.6)));
     for (std::size_t group : {std::size_t{0}, std::size_t{32}}) {
         CAPTURE(group);
         sieve::quant_report report;
@@ -308,17 +326,22 @@ TEST_CASE("channel quantize keeps the channels and rounds each weight within hal
         CHECK(sieve::validate(q->view()).ok());
         const test_matrix a = unpack_to_test(fp32), b = unpack_to_test(*q);
         for (std::size_t i = 0; i < 9; ++i)
-            for (std::size_t j = 0; j < 50; ++j) REQUIRE(std::fabs(a(i, j) - b(i, j)) <= 3.0f / 127.0f / 2.0f * 1.0001f);
+            for (std::size_t j = 0; j < 50; ++j)
+                REQUIRE(std::fabs(a(i, j) - b(i, j)) <= 3.0f / 127.0f / 2.0f * 1.0001f);
     }
-    require_error(sieve::quantize(fp32, sieve::quant_config{48}).error(), sieve::errc::bad_argument, {"48"});
+    require_error(sieve::quantize(fp32, sieve::quant_config{48}).error(), sieve::errc::bad_argument,
+                  {"48"});
 }
 
-TEST_CASE("channel gemv and gemm check their arguments and scratch", "[prune][structured][errors]") {
+TEST_CASE("channel gemv and gemm check their arguments and scratch",
+          "[prune][structured][errors]") {
     test_matrix w(6, 10, {}, 1.0f);
-    const auto packed = pack_channels(w, channel_mask({true, false, true, true, false, true},
-                                                      {true, false, true, true, true, false, false, true, true, true}));
+    const auto packed = pack_channels(
+        w, channel_mask({true, false, true, true, false, true},
+                        {true, false, true, true, true, false, false, true, true, true}));
     test_matrix x(1, 10, {}, 1.0f), y(1, 6), xs(3, 10, {}, 1.0f), ys(3, 6);
-    require_error(sieve::gemv(packed, x.span(), sieve::span<float>(y.data(), 5)), sieve::errc::shape_mismatch, {"y"});
+    require_error(sieve::gemv(packed, x.span(), sieve::span<float>(y.data(), 5)),
+                  sieve::errc::shape_mismatch, {"y"});
     require_error(sieve::gemv(packed, sieve::span<const float>(x.data(), 9), y.mutable_span()),
                   sieve::errc::shape_mismatch, {"x"});
     require_error(sieve::gemm(packed, xs.view(), sieve::matrix_view<float>(ys.data(), 2, 6)),
@@ -326,22 +349,26 @@ TEST_CASE("channel gemv and gemm check their arguments and scratch", "[prune][st
     std::vector<float> bias(5, 0.0f);
     sieve::epilogue ep;
     ep.bias = sieve::span<const float>(bias);
-    require_error(sieve::gemv(packed, x.span(), y.mutable_span(), ep), sieve::errc::shape_mismatch, {"bias"});
+    require_error(sieve::gemv(packed, x.span(), y.mutable_span(), ep), sieve::errc::shape_mismatch,
+                  {"bias"});
 
     sieve::aligned_buffer<float> scratch;
     REQUIRE(scratch.allocate(sieve::gemm_scratch_size(packed, 3) + 16).ok());
-    require_error(sieve::gemm(packed, xs.view(), ys.mutable_view(), {}, sieve::span<float>(scratch.data(), 3)),
-                  sieve::errc::shape_mismatch, {"workspace"});
     require_error(sieve::gemm(packed, xs.view(), ys.mutable_view(), {},
-                              sieve::span<float>(scratch.data() + 1, sieve::gemm_scratch_size(packed, 3))),
-                  sieve::errc::bad_argument, {"aligned"});
+                              sieve::span<float>(scratch.data(), 3)),
+                  sieve::errc::shape_mismatch, {"workspace"});
+    require_error(
+        sieve::gemm(packed, xs.view(), ys.mutable_view(), {},
+                    sieve::span<float>(scratch.data() + 1, sieve::gemm_scratch_size(packed, 3))),
+        sieve::errc::bad_argument, {"aligned"});
     // Scratch over the output is refused before anything is written.
     sieve::aligned_buffer<float> shared;
     REQUIRE(shared.allocate(sieve::gemv_scratch_size(packed) + 16).ok());
     require_error(sieve::gemv(packed, x.span(), sieve::span<float>(shared.data(), 6), {},
                               sieve::span<float>(shared.data(), sieve::gemv_scratch_size(packed))),
                   sieve::errc::aliasing, {"workspace"});
-    require_error(sieve::gemv(packed, x.span(), sieve::span<float>(x.data(), 6)), sieve::errc::aliasing);
+    require_error(sieve::gemv(packed, x.span(), sieve::span<float>(x.data(), 6)),
+                  sieve::errc::aliasing);
     // Views built over foreign memory are checked at the call.
     sieve::channel_pruned_view<> bad = packed.view();
     bad.kept_outputs = nullptr;

@@ -88,10 +88,10 @@ namespace channel_ops {
 
 // The caller's scratch (checked: size, alignment, clear of the operands) or this thread's.
 inline result<float*> scratch_for(const char* op, span<float> scratch, std::size_t floats, std::uintptr_t x0,
-                                  std::uintptr_t x1, std::uintptr_t y0, std::uintptr_t y1, const epilogue& ep) noexcept {
-    if (scratch.data != nullptr)
-        return workspace_for(op, scratch, floats,
-                             {{x0, x1}, {y0, y1}, {detail::address(ep.bias.data), detail::address(ep.bias.data + ep.bias.size)}});
+                                  std::uintptr_t x1, std::uintptr_t y0, std::uintptr_t y1,
+                                  const epilogue& ep) noexcept {
+    const auto b0 = detail::address(ep.bias.data), b1 = detail::address(ep.bias.data + ep.bias.size);
+    if (scratch.data != nullptr) return workspace_for(op, scratch, floats, {{x0, x1}, {y0, y1}, {b0, b1}});
     float* own = channel_scratch(floats);
     if (own == nullptr)
         return status::error(errc::out_of_memory, "%s: cannot allocate %zu floats of scratch", op, floats);
@@ -241,8 +241,10 @@ inline status gemv_w8a8(const channel_pruned_view<std::int8_t>& w, span<const fl
 inline status gemm_w8a8(const channel_pruned_view<std::int8_t>& w, matrix_view<const float> x, matrix_view<float> y,
                         const epilogue& ep = {}, span<float> scratch = {}) noexcept {
     return channel_ops::gemm("gemm_w8a8", w, x, y, ep, scratch,
-                             [](const dense_view<std::int8_t>& inner, matrix_view<const float> xi, matrix_view<float> yi,
-                                const epilogue& e, span<float> ws) { return gemm_w8a8(inner, xi, yi, e, ws); });
+                             [](const dense_view<std::int8_t>& inner, matrix_view<const float> xi,
+                                matrix_view<float> yi, const epilogue& e, span<float> ws) {
+                                 return gemm_w8a8(inner, xi, yi, e, ws);
+                             });
 }
 
 // The owning matrix runs through its view.

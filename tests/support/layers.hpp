@@ -72,8 +72,9 @@ struct synthetic_layer {
     test_matrix held_out;     // held-out tokens x k
 };
 
-inline synthetic_layer make_layer(rng& r, std::size_t m, std::size_t k, std::size_t calibration_tokens,
-                                  std::size_t held_out_tokens, std::size_t outliers = 4) {
+inline synthetic_layer make_layer(rng& r, std::size_t m, std::size_t k,
+                                  std::size_t calibration_tokens, std::size_t held_out_tokens,
+                                  std::size_t outliers = 4) {
     const activation_model model = make_activation_model(r, k, k / 8 + 1, outliers);
     synthetic_layer layer;
     layer.weights = normal_matrix(r, m, k);
@@ -84,8 +85,8 @@ inline synthetic_layer make_layer(rng& r, std::size_t m, std::size_t k, std::siz
 
 // ||X W^T - X V^T||_F / ||X W^T||_F in double: how much of the layer's output on X a
 // pruned (or quantized) V loses.
-inline double relative_output_error(sieve::matrix_view<const float> w, sieve::matrix_view<const float> v,
-                                    const test_matrix& x) {
+inline double relative_output_error(sieve::matrix_view<const float> w,
+                                    sieve::matrix_view<const float> v, const test_matrix& x) {
     double diff = 0.0, ref = 0.0;
     for (std::size_t t = 0; t < x.rows(); ++t)
         for (std::size_t i = 0; i < w.rows; ++i) {
