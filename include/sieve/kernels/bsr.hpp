@@ -26,7 +26,7 @@ namespace sieve::kernels {
 namespace detail {
 
 // Scales of the R rows of block row bi for the scale group holding column k (0 past M).
-template <class T, std::size_t R, std::size_t C>
+template <class A, class T, std::size_t R, std::size_t C>
 void block_row_scales(const bsr_view<T, R, C>& w, std::size_t bi, std::size_t k, float* out) noexcept {
     for (std::size_t r = 0; r < R; ++r) out[r] = bi * R + r < w.rows ? w.scales.at(bi * R + r, k) : 0.0f;
 }
@@ -52,7 +52,7 @@ void bsr_gemv(const bsr_view<T, R, C>& w, const Index* block_col, const float* x
         auto refresh_scales = [&](std::size_t k0) {
             if constexpr (is_int8_weight<T>) {
                 const std::size_t g = group == 0 ? 0 : k0 / group;
-                if (g != scale_group) block_row_scales(w, bi, k0, row_scale);
+                if (g != scale_group) block_row_scales<A>(w, bi, k0, row_scale);
                 scale_group = g;
             } else {
                 (void)k0;

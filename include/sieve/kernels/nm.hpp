@@ -24,8 +24,8 @@ namespace detail {
 
 // Bits [k, k + L) of a row's metadata; k is a multiple of L and L is 4, 8, 16, 32 or 64
 // (each row's metadata is padded to a multiple of 8 bytes, so the read stays in the row).
-template <std::size_t L>
-inline std::uint64_t chunk_bits(const std::uint8_t* meta, std::size_t k) noexcept {
+template <class A, std::size_t L>
+std::uint64_t chunk_bits(const std::uint8_t* meta, std::size_t k) noexcept {
     if constexpr (L >= 8) {
         std::uint64_t bits = 0;
         for (std::size_t i = 0; i < L / 8; ++i) bits |= static_cast<std::uint64_t>(meta[k / 8 + i]) << (8 * i);
@@ -53,8 +53,8 @@ void gemv(const nm_view<T>& w, const float* x, float* y, const epilogue& ep) noe
             vfloat<A> part0(0.0f), part1(0.0f);
             std::size_t k = k0;
             for (; k + 2 * L <= k1_main; k += 2 * L) {
-                const auto b0 = static_cast<std::uint32_t>(detail::chunk_bits<L>(meta, k));
-                const auto b1 = static_cast<std::uint32_t>(detail::chunk_bits<L>(meta, k + L));
+                const auto b0 = static_cast<std::uint32_t>(detail::chunk_bits<A, L>(meta, k));
+                const auto b1 = static_cast<std::uint32_t>(detail::chunk_bits<A, L>(meta, k + L));
                 const vfloat<A> w0 = expand_load(values, b0, A{});
                 values += __builtin_popcount(b0);
                 const vfloat<A> w1 = expand_load(values, b1, A{});
@@ -66,7 +66,7 @@ void gemv(const nm_view<T>& w, const float* x, float* y, const epilogue& ep) noe
                 std::uint32_t bits = 0;
                 vfloat<A> xv;
                 if (k + L <= K) {
-                    bits = static_cast<std::uint32_t>(detail::chunk_bits<L>(meta, k));
+                    bits = static_cast<std::uint32_t>(detail::chunk_bits<A, L>(meta, k));
                     xv = vfloat<A>::load_unaligned(x + k);
                 } else {  // the tail, through a zero-padded copy: no activation past K is read
                     alignas(64) float x_chunk[L] = {};
@@ -149,7 +149,7 @@ void gemv_w8a8(const nm_view<std::int8_t>& w, const float* x, float* y, const ep
         w8a8_acc<A> acc;
         std::size_t steps = 0, k_flush = 0;
         for (std::size_t k = 0; k < span; k += B) {  // span <= K rounded up to 64: scratch is zero there
-            const std::uint64_t bits = detail::chunk_bits<B>(meta, k);
+            const std::uint64_t bits = detail::chunk_bits<A, B>(meta, k);
             const vbyte<A> wv = expand_bytes(values, bits, A{});
             values += __builtin_popcountll(bits);
             acc.part = dot_i8(acc.part, wv, vbyte<A>::load_unaligned(scratch + k), A{});
@@ -178,7 +178,7 @@ void gemm_w8a8(const nm_view<std::int8_t>& w, matrix_view<const float> x, matrix
             std::size_t group_start = 0, quads_since_flush = 0;
             for (std::size_t k = 0; k < span; k += B) {
                 // The weights of B positions made dense, then one dot product per nonzero quad.
-                const std::uint64_t bits = detail::chunk_bits<B>(meta, k);
+                const std::uint64_t bits = detail::chunk_bits<A, B>(meta, k);
                 alignas(64) std::int8_t dense[B];
                 expand_bytes(values, bits, A{}).store_aligned(dense);
                 values += __builtin_popcountll(bits);
