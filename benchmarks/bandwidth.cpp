@@ -7,19 +7,22 @@
 // is written once with GCC vector extensions, compiled per ISA through `target` attributes
 // and picked by a CPU check: the file itself is built for baseline x86-64.
 //
-// Threads: a run splits each block into one slice per thread (read_slices); today it is
-// registered for one thread. A multi-thread variant runs the slices on a pool and reports
-// the sum of their bytes.
+// Threads: at T threads each block is split into T slices read at once on the executor the
+// kernels run on (threads.hpp), so bandwidth/read/<simd>/tT is what T threads of a GEMV can
+// read. Every read kernel runs on one thread; the widest alone at each further count.
 #include "bandwidth.hpp"
 
 #include "cold.hpp"
+#include "threads.hpp"
 
 #include <sieve/dispatch/cpu.hpp>
 
 #include <benchmark/benchmark.h>
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstdint>
+#include <cstdlib>
 #include <string>
 #include <vector>
 
@@ -101,20 +104,39 @@ cold_set<read_block>& read_blocks() {
     });
 }
 
-// Reads one block as `threads` slices (whole steps each); one thread reads them all.
-std::uint64_t read_slices(read_fn fn, const read_block& b, std::size_t threads) {
-    const std::size_t slice = b.bytes / threads / step * step;
+// Reads one block as `threads` slices (whole steps each), one task per slice on `exec`.
+struct slice_job {
+    read_fn fn;
+    read_block block;
+    std::size_t slices;
+    std::uint64_t sums[64][8];  // one cache line per slice: no false sharing
+};
+
+void read_slice_tasks(void* arg, std::size_t begin, std::size_t end) {
+    auto& job = *static_cast<slice_job*>(arg);
+    const std::size_t slice = job.block.bytes / job.slices / step * step;
+    for (std::size_t t = begin; t < end; ++t) {
+        const std::size_t bytes = t + 1 == job.slices ? job.block.bytes - t * slice : slice;
+        job.sums[t][0] = job.fn(job.block.data + t * slice, bytes);
+    }
+}
+
+std::uint64_t read_slices(slice_job& job, const sieve::executor& exec) {
+    exec.parallel_for(job.slices, read_slice_tasks, &job);
     std::uint64_t sum = 0;
-    for (std::size_t t = 0; t < threads; ++t) sum += fn(b.data + t * slice, t + 1 == threads ? b.bytes - t * slice : slice);
+    for (std::size_t t = 0; t < job.slices; ++t) sum += job.sums[t][0];
     return sum;
 }
 
 void read_bandwidth(benchmark::State& state, read_fn fn, std::size_t threads) {
     cold_set<read_block>& blocks = read_blocks();
     if (!blocks.error.empty()) return state.SkipWithError(blocks.error.c_str());
+    const sieve::executor exec = executor_for(threads);
+    slice_job job{fn, {}, std::min<std::size_t>(threads, 64), {}};
     std::uint64_t sum = 0;
     for (auto _ : state) {
-        sum += read_slices(fn, blocks.take(), threads);
+        job.block = blocks.take();
+        sum += read_slices(job, exec);
         benchmark::DoNotOptimize(sum);
     }
     state.counters["bytes"] = static_cast<double>(block_bytes);
@@ -125,19 +147,27 @@ void read_bandwidth(benchmark::State& state, read_fn fn, std::size_t threads) {
 }  // namespace
 
 std::size_t register_bandwidth() {
-    const std::size_t threads = 1;
+    std::vector<read_kernel> kernels;
+    for (const read_kernel& k : read_kernels())
+        if (k.supported) kernels.push_back(k);
     std::size_t count = 0;
-    for (const read_kernel& k : read_kernels()) {
-        if (!k.supported) continue;
-        benchmark::RegisterBenchmark(fmt::format("bandwidth/read/{}/t{}", k.simd, threads).c_str(), read_bandwidth,
-                                     k.fn, threads)
-            ->Unit(benchmark::kMillisecond)
-            ->UseRealTime();
-        ++count;
-    }
+    for (std::size_t threads : thread_counts())
+        for (std::size_t i = threads == 1 ? 0 : kernels.size() - 1; i < kernels.size(); ++i) {
+            benchmark::RegisterBenchmark(fmt::format("bandwidth/read/{}/t{}", kernels[i].simd, threads).c_str(),
+                                         read_bandwidth, kernels[i].fn, threads)
+                ->Unit(benchmark::kMillisecond)
+                ->UseRealTime();
+            ++count;
+        }
     return count;
 }
 
 bool is_read_bandwidth(const std::string& name) { return name.rfind("bandwidth/read/", 0) == 0; }
+
+std::size_t read_bandwidth_threads(const std::string& name) {
+    const std::size_t at = name.rfind("/t");
+    if (!is_read_bandwidth(name) || at == std::string::npos) return 0;
+    return static_cast<std::size_t>(std::strtoul(name.c_str() + at + 2, nullptr, 10));
+}
 
 }  // namespace bench

@@ -8,10 +8,12 @@
 namespace bench {
 
 // Registers bandwidth/read/<simd>/t1 for each read kernel this CPU runs (the widest is the
-// one that matters; the narrower ones show what a kernel that loads less per instruction gets).
+// one that matters; the narrower ones show what a kernel that loads less per instruction gets),
+// and bandwidth/read/<widest>/tT for every further thread count of the run (threads.hpp).
 std::size_t register_bandwidth();  // returns how many
 
-// Whether a benchmark name is one of those rows.
+// Whether a benchmark name is one of those rows, and its thread count (0 if it is not one).
 bool is_read_bandwidth(const std::string& name);
+std::size_t read_bandwidth_threads(const std::string& name);
 
 }  // namespace bench

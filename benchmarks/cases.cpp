@@ -2,6 +2,8 @@
 // subset, and the selection and registration of cases with Google Benchmark.
 #include "cases.hpp"
 
+#include "threads.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -13,15 +15,17 @@
 namespace bench {
 
 std::string case_id::name() const {
-    return fmt::format("{}/{}/{}/{}x{}/s{}/n{}", op, format, dtype, s.rows, s.cols, sparsity, batch);
+    return fmt::format("{}/{}/{}/{}x{}/s{}/n{}/t{}", op, format, dtype, s.rows, s.cols, sparsity, batch, threads);
 }
 std::string case_id::weights_key() const {
     return fmt::format("{}/{}/{}x{}/s{}", format, dtype, s.rows, s.cols, sparsity);
 }
-std::string case_id::group_key() const { return fmt::format("{}/{}x{}/n{}", op, s.rows, s.cols, batch); }
+std::string case_id::group_key() const {
+    return fmt::format("{}/{}x{}/n{}/t{}", op, s.rows, s.cols, batch, threads);
+}
 
 bool case_id::parse(const std::string& name, case_id& out) {
-    static const std::regex pattern(R"(^(gemv|gemm)/([^/]+)/([^/]+)/(\d+)x(\d+)/s(\d+)/n(\d+)$)");
+    static const std::regex pattern(R"(^(gemv|gemm)/([^/]+)/([^/]+)/(\d+)x(\d+)/s(\d+)/n(\d+)/t(\d+)$)");
     std::smatch m;
     if (!std::regex_match(name, m, pattern)) return false;
     out.op = m[1];
@@ -30,6 +34,7 @@ bool case_id::parse(const std::string& name, case_id& out) {
     out.s = {std::stoul(m[4]), std::stoul(m[5])};
     out.sparsity = std::stoi(m[6]);
     out.batch = std::stoul(m[7]);
+    out.threads = std::stoul(m[8]);
     return true;
 }
 
@@ -86,8 +91,15 @@ const std::map<std::pair<std::string, std::string>, std::set<int>>& headline_pic
     return picks;
 }
 
+// The thread-scaling subset: sieve's formats on the headline shape, GEMV and the headline
+// GEMM, at every thread count of the run (threads.hpp). The headline itself scales its GEMVs.
+bool in_scaling_set(const case_id& c) {
+    return c.s == headline_shape && (c.op == "gemv" || c.batch == headline_batch);
+}
+
 bool in_headline(const case_id& c) {
     if (!(c.s == headline_shape)) return false;
+    if (c.threads > 1 && c.op != "gemv") return false;
     if (c.op == "gemm" && c.batch != headline_batch) return false;
     if (c.format == "eigen-csr" && c.op != "gemv") return false;
     const auto it = headline_picks().find({c.format, c.dtype});
@@ -112,17 +124,28 @@ const std::vector<format_entry>& entries() {
     return all;
 }
 
+// A case on one thread, then (threaded entries in the scaling set) on each further count.
+void add_case(std::vector<registered_entry>& out, case_id c, const format_entry& e) {
+    out.push_back({c, &e});
+    if (!e.threaded || !in_scaling_set(c)) return;
+    for (std::size_t t : thread_counts()) {
+        if (t == 1) continue;
+        c.threads = t;
+        out.push_back({c, &e});
+    }
+}
+
 void add_cases(std::vector<registered_entry>& out, const shape_plan& plan, const format_entry& e, int sparsity) {
     if (std::find(e.sparsities.begin(), e.sparsities.end(), sparsity) == e.sparsities.end()) return;
     case_id c{"", e.format, e.dtype, plan.s, sparsity, 1};
     if (plan.gemv) {
         c.op = "gemv";
-        out.push_back({c, &e});
+        add_case(out, c, e);
     }
     c.op = "gemm";
     for (std::size_t n : plan.gemm_batches) {
         c.batch = n;
-        out.push_back({c, &e});
+        add_case(out, c, e);
     }
 }
 

@@ -2,7 +2,8 @@
 // implementation (a sieve format or a library) in one dtype on one weight shape, at one
 // sparsity and batch. Its name spells all of that and is what filters and reports read:
 //
-//   op/format/dtype/MxK/s<sparsity %>/n<batch>      e.g. gemm/bsr4x4/fp32/11008x4096/s90/n32
+//   op/format/dtype/MxK/s<sparsity %>/n<batch>/t<threads>
+//                                        e.g. gemm/bsr4x4/fp32/11008x4096/s90/n32/t1
 //
 // cases.cpp holds the tables (shapes, batches, sparsities, the headline subset); the
 // bodies that time a case come from sieve_formats.cpp (sieve) and baselines.cpp (libraries).
@@ -29,10 +30,11 @@ struct case_id {
     shape s;
     int sparsity = 0;      // percent of weight positions removed
     std::size_t batch = 1; // tokens: 1 for GEMV
+    std::size_t threads = 1;  // sieve's kernels on this many threads (threads.hpp); libraries: 1
 
     std::string name() const;         // the benchmark name, as above
     std::string weights_key() const;  // format/dtype/MxK/sXX: the cases sharing packed weights
-    std::string group_key() const;    // op/MxK/nB: the cases one "best dense" time compares
+    std::string group_key() const;    // op/MxK/nB/tT: the cases one "best dense" time compares
     static bool parse(const std::string& name, case_id& out);
 };
 
@@ -48,6 +50,7 @@ struct format_entry {
     std::string format, dtype;
     std::vector<int> sparsities;  // {0} for dense kernels
     case_body body;
+    bool threaded = false;  // runs on sieve's executor: measured at every thread count too
 };
 
 // Providers of entries (each file owns its concern). The order is the run order.

@@ -4,6 +4,7 @@
 
 #include "bandwidth.hpp"
 #include "machine.hpp"
+#include "threads.hpp"
 
 #include <sieve/sieve.hpp>
 
@@ -15,6 +16,14 @@ namespace bench {
 namespace {
 
 using Run = benchmark::BenchmarkReporter::Run;
+
+// How the run uses threads, for the context and the header.
+std::string thread_description() {
+    std::string counts;
+    for (std::size_t t : thread_counts()) counts += fmt::format("{}{}", counts.empty() ? "" : ", ", t);
+    return fmt::format("one (the library baselines always); sieve's thread-scaling rows at {} (t<T> in names)",
+                       counts);
+}
 
 double run_ms(const Run& r) { return r.GetAdjustedRealTime() / benchmark::GetTimeUnitMultiplier(r.time_unit) * 1e3; }
 
@@ -69,22 +78,32 @@ std::vector<row> representative_rows(const std::vector<Run>& runs) {
     return rows;
 }
 
+// GB/s against the read bandwidth of the same thread count (bandwidth rows: their own).
+double bandwidth_fraction(const summary& s, const case_id& id, double gbps) {
+    const auto it = s.read.find(id.op.empty() ? 1 : id.threads);
+    return it == s.read.end() || it->second.gbps <= 0 ? 0.0 : gbps / it->second.gbps;
+}
+
 summary summarize(const std::vector<Run>& runs, std::string baselines) {
     summary s;
     s.baselines = std::move(baselines);
     s.rows = representative_rows(runs);
-    for (const row& r : s.rows)
-        if (r.error.empty() && is_read_bandwidth(r.name) && r.gbps > s.read_gbps) {
-            s.read_gbps = r.gbps;
-            s.read_name = r.name;
-        }
+    for (const row& r : s.rows) {
+        if (!r.error.empty() || !is_read_bandwidth(r.name)) continue;
+        read_bandwidth& best = s.read[read_bandwidth_threads(r.name)];
+        if (r.gbps > best.gbps) best = {r.gbps, r.name};
+    }
+    if (s.read.count(1)) {
+        s.read_gbps = s.read[1].gbps;
+        s.read_name = s.read[1].name;
+    }
     for (const row& r : s.rows) {
         if (!r.error.empty() || r.id.op.empty() || !is_dense_reference(r.id)) continue;
         best_dense_time& best = s.best_dense[r.id.group_key()];
         if (best.format.empty() || r.ms < best.ms) best = {r.id.format, r.ms};
     }
     for (row& r : s.rows) {
-        if (s.read_gbps > 0) r.bw_fraction = r.gbps / s.read_gbps;
+        r.bw_fraction = bandwidth_fraction(s, r.id, r.gbps);
         if (r.id.op.empty() || !r.error.empty()) continue;
         const auto best = s.best_dense.find(r.id.group_key());
         if (best == s.best_dense.end() || r.ms <= 0) continue;
@@ -109,10 +128,12 @@ void suite_reporter::Finalize() {
     summary_ = summarize(runs_, summary_.baselines);
     for (Run& r : runs_) {
         if (r.error_occurred || !is_time(r)) continue;
-        if (summary_.read_gbps > 0 && r.counters.count("GB/s"))
-            r.counters["bw_fraction"] = counter(r, "GB/s") / summary_.read_gbps;
         case_id id;
-        if (!case_id::parse(r.run_name.function_name, id)) continue;
+        const bool is_case = case_id::parse(r.run_name.function_name, id);
+        if (const std::size_t t = read_bandwidth_threads(r.run_name.function_name)) id.threads = t;
+        if (r.counters.count("GB/s"))
+            if (const double f = bandwidth_fraction(summary_, id, counter(r, "GB/s")); f > 0) r.counters["bw_fraction"] = f;
+        if (!is_case) continue;
         const auto best = summary_.best_dense.find(id.group_key());
         if (best != summary_.best_dense.end() && run_ms(r) > 0)
             r.counters["speedup_vs_dense"] = best->second.ms / run_ms(r);
@@ -121,12 +142,13 @@ void suite_reporter::Finalize() {
     benchmark::AddCustomContext("sieve_version", fmt::format("{}.{}.{}", SIEVE_VERSION_MAJOR, SIEVE_VERSION_MINOR,
                                                               SIEVE_VERSION_PATCH));
     benchmark::AddCustomContext("sieve_isa", m.isa);
-    benchmark::AddCustomContext("sieve_threads", "1");
+    benchmark::AddCustomContext("sieve_threads", thread_description());
     benchmark::AddCustomContext("cpu", m.cpu);
     benchmark::AddCustomContext("llc_bytes", fmt::format("{} ({})", m.llc_bytes, m.llc_source));
     benchmark::AddCustomContext("cold_working_set_bytes", fmt::format("{}", cold_working_set_bytes()));
     benchmark::AddCustomContext("baselines", summary_.baselines);
-    benchmark::AddCustomContext("dram_read_GB/s", fmt::format("{:.2f} ({})", summary_.read_gbps, summary_.read_name));
+    for (const auto& [threads, bw] : summary_.read)
+        benchmark::AddCustomContext(fmt::format("dram_read_GB/s t{}", threads), fmt::format("{:.2f} ({})", bw.gbps, bw.name));
     for (const auto& [group, best] : summary_.best_dense)
         benchmark::AddCustomContext("best_dense_fp32 " + group, fmt::format("{} {:.4f} ms", best.format, best.ms));
     if (context_) JSONReporter::ReportContext(*context_);
@@ -174,12 +196,15 @@ std::vector<std::pair<std::string, std::string>> run_description(const summary& 
         {"sieve", fmt::format("{}.{}.{}, sieve_bench {} build, {}", SIEVE_VERSION_MAJOR, SIEVE_VERSION_MINOR,
                               SIEVE_VERSION_PATCH, m.build_type, m.date)},
         {"CPU", fmt::format("{}, LLC {} MiB ({})", m.cpu, m.llc_bytes >> 20, m.llc_source)},
-        {"ISA", fmt::format("{}, one thread (the baselines too)", m.isa)},
+        {"ISA", m.isa},
+        {"threads", thread_description()},
         {"weights", fmt::format("cold: each case rotates copies covering >= {} MiB (4x the LLC)",
                                 cold_working_set_bytes() >> 20)},
         {"baselines", s.baselines},
     };
-    if (s.read_gbps > 0) out.push_back({"DRAM read", fmt::format("{:.1f} GB/s ({})", s.read_gbps, s.read_name)});
+    for (const auto& [threads, bw] : s.read)
+        if (bw.gbps > 0)
+            out.push_back({threads == 1 ? "DRAM read" : "", fmt::format("{:.1f} GB/s ({})", bw.gbps, bw.name)});
     return out;
 }
 

@@ -2,7 +2,8 @@
 // fraction of the DRAM read bandwidth need every case's result, so the file reporter holds
 // all runs back, adds those counters to each and only then writes the JSON:
 //   speedup_vs_dense  best dense fp32 time of the op/shape/batch / this run's time
-//   bw_fraction       GB/s / the fastest bandwidth/read GB/s of the run
+//   bw_fraction       GB/s / the fastest bandwidth/read GB/s of the run at the case's
+//                     thread count
 // (on every repetition and on the mean and median; the stddev and cv rows are spreads).
 // The summary it builds feeds the console table, the Markdown report and the SVG plot.
 #pragma once
@@ -33,10 +34,16 @@ struct best_dense_time {
     double ms = 0;
 };
 
+struct read_bandwidth {
+    double gbps = 0;
+    std::string name;  // the bandwidth/read row that measured it
+};
+
 struct summary {
     std::string baselines;  // the libraries found, with versions
-    double read_gbps = 0;
-    std::string read_name;  // the bandwidth/read row that set read_gbps
+    double read_gbps = 0;   // one thread: read[1]
+    std::string read_name;
+    std::map<std::size_t, read_bandwidth> read;  // by thread count: the fastest read kernel
     std::map<std::string, best_dense_time> best_dense;  // by case_id::group_key()
     std::vector<row> rows;  // run order
 };

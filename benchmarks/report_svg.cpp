@@ -31,7 +31,9 @@ struct panel_data {
     std::vector<series> lines;
 };
 
-bool sparse_row(const row& r) { return !r.id.op.empty() && r.error.empty() && r.speedup > 0 && r.id.sparsity > 0; }
+bool sparse_row(const row& r) {
+    return !r.id.op.empty() && r.error.empty() && r.speedup > 0 && r.id.sparsity > 0 && r.id.threads == 1;
+}
 
 std::string series_name(const case_id& c) {
     std::string name = c.format;
@@ -169,8 +171,8 @@ std::string dense_note(const summary& s, const std::string& group) {
 }  // namespace
 
 bool write_svg(const summary& s, const std::string& path) {
-    const std::string gemv = pick_group(s, "gemv", "gemv/11008x4096/n1");
-    const std::string gemm = pick_group(s, "gemm", "gemm/11008x4096/n32");
+    const std::string gemv = pick_group(s, "gemv", "gemv/11008x4096/n1/t1");
+    const std::string gemm = pick_group(s, "gemm", "gemm/11008x4096/n32/t1");
     const panel_data panels[2] = {collect(s, gemv), collect(s, gemm)};
     std::map<std::string, std::size_t> colours;  // the same format, the same colour in both panels
     for (const panel_data& p : panels)

@@ -54,6 +54,11 @@ std::string group_title(const summary& s, const row& first) {
     const case_id& c = first.id;
     std::string title = c.op == "gemv" ? fmt::format("GEMV {}x{}", c.s.rows, c.s.cols)
                                        : fmt::format("GEMM {}x{}, N = {}", c.s.rows, c.s.cols, c.batch);
+    if (c.threads > 1) {
+        title += fmt::format(", {} threads", c.threads);
+        const auto bw = s.read.find(c.threads);
+        if (bw != s.read.end()) title += fmt::format(" (read {:.1f} GB/s)", bw->second.gbps);
+    }
     const auto best = s.best_dense.find(c.group_key());
     if (best != s.best_dense.end())
         title += fmt::format(" (best dense fp32: {} {:.3f} ms)", best->second.format, best->second.ms);
@@ -62,7 +67,7 @@ std::string group_title(const summary& s, const row& first) {
 
 const char* legend[] = {
     "*        the fastest dense fp32 kernel of its op, shape and batch in this run: the denominator of \"vs dense\"",
-    "% BW     GB/s of the format's own bytes / the DRAM read bandwidth measured in this run",
+    "% BW     GB/s of the format's own bytes / the DRAM read bandwidth measured in this run at the same thread count",
     "GFLOP/s  useful FLOPs only: 2 per kept weight per token",
     "bound    GEMV: dense fp32 bytes / format bytes, the speedup of a kernel running at the memory bound;",
     "         GEMM: dense FLOPs / useful FLOPs, the speedup of a kernel as FLOP-efficient as dense",

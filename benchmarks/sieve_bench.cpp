@@ -8,11 +8,13 @@
 //
 // The pieces: cases.* (what is measured), sieve_formats.cpp and baselines.cpp (how),
 // cold.* and measure.hpp (cold weights, the loop, the counters), bandwidth.* (DRAM read
-// bandwidth), report* (derived counters, JSON, table, Markdown, SVG).
+// bandwidth), threads.* (thread counts and their executors), report* (derived counters,
+// JSON, table, Markdown, SVG).
 #include "bandwidth.hpp"
 #include "baselines.hpp"
 #include "cases.hpp"
 #include "report.hpp"
+#include "threads.hpp"
 
 #include <benchmark/benchmark.h>
 #include <fmt/format.h>
@@ -27,7 +29,7 @@ namespace {
 
 struct options {
     bench::selection_mode mode = bench::selection_mode::headline;
-    std::string filter, out_dir;
+    std::string filter, out_dir, threads;
     bool list = false, help = false;
     std::vector<std::string> benchmark_flags;  // passed to Google Benchmark, after ours
 };
@@ -55,9 +57,15 @@ void print_help(const char* program) {
         "  --filter REGEX     the cases whose name matches REGEX, plus the dense baselines of the\n"
         "                     same op, shape and batch (the speedup's denominator)\n"
         "  --out DIR          where the reports go (default: bench-report/ in the build directory)\n"
+        "  --threads LIST     thread counts of the scaling rows, e.g. 1,2,4,8,16 (default: 1, 2 and\n"
+        "                     every core); the read bandwidth is measured at each\n"
         "  --list             print the selected case names and exit\n"
         "  -h, --help         this text, then Google Benchmark's flags\n\n"
-        "Case names: op/format/dtype/MxK/s<sparsity %>/n<batch>, e.g. gemm/bsr4x4/fp32/11008x4096/s90/n32.\n"
+        "Case names: op/format/dtype/MxK/s<sparsity %>/n<batch>/t<threads>, e.g.\n"
+        "gemm/bsr4x4/fp32/11008x4096/s90/n32/t1. Every case runs on one thread; sieve's formats on\n"
+        "11008x4096 (GEMV, GEMM N=32) also at each further thread count, through sieve's executor\n"
+        "and its std::thread pool (the headline: its GEMVs). Their speedup is against sieve's dense\n"
+        "kernel on as many threads, their % BW against the read bandwidth of as many threads.\n"
         "Formats: dense, nm2:4, nm4:8, nm1:4, csr, bsr1x4 ... bsr16x1, bsr4x4, each in dtype fp32,\n"
         "int8 (weight-only) and w8a8; baselines openblas, onednn, eigen (dense fp32), onednn w8a8\n"
         "(dnnl_gemm_u8s8s32) and eigen-csr (sparse peer), when found at configure time.\n"
@@ -92,6 +100,7 @@ bool parse(int argc, char** argv, options& o) {
         } else if (value("--filter", o.filter)) {
             o.mode = bench::selection_mode::filter;
         } else if (value("--out", o.out_dir)) {
+        } else if (value("--threads", o.threads)) {
         } else if (a.rfind("--benchmark_", 0) == 0 || a.rfind("--v=", 0) == 0) {
             o.benchmark_flags.push_back(a);
         } else {
@@ -127,6 +136,12 @@ int main(int argc, char** argv) {
         benchmark::Initialize(&count, args.data());  // prints Google Benchmark's flags and exits
         return 0;
     }
+
+    if (!o.threads.empty())
+        if (const std::string error = bench::set_thread_counts(o.threads); !error.empty()) {
+            fmt::print(stderr, "sieve_bench: {}\n", error);
+            return 2;
+        }
 
     std::vector<bench::case_id> cases;
     try {

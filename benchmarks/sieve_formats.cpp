@@ -8,6 +8,7 @@
 //          gemv_w8a8 / gemm_w8a8
 #include "cases.hpp"
 #include "measure.hpp"
+#include "threads.hpp"
 
 #include <sieve/sieve.hpp>
 
@@ -17,25 +18,28 @@ namespace bench {
 namespace {
 
 // fp32 activations in and out through gemv / gemm, on a view of the packed weights (fp32,
-// or int8 weight-only).
+// or int8 weight-only), on the case's thread count.
 struct sieve_call {
     const case_id& id;
+    sieve::executor exec = executor_for(id.threads);
     template <class View>
     sieve::status operator()(const View& w, const float* x, float* y) const {
         const std::size_t n = id.batch, m = id.s.rows, k = id.s.cols;
-        if (id.op == "gemv") return sieve::gemv(w, {x, k}, {y, m});
-        return sieve::gemm(w, sieve::matrix_view<const float>(x, n, k), sieve::matrix_view<float>(y, n, m));
+        if (id.op == "gemv") return sieve::gemv(w, {x, k}, {y, m}, {}, exec);
+        return sieve::gemm(w, sieve::matrix_view<const float>(x, n, k), sieve::matrix_view<float>(y, n, m), {}, exec);
     }
 };
 
 // The same through gemv_w8a8 / gemm_w8a8 (int8 weights; fp32 in and out, int8 inside).
 struct w8a8_call {
     const case_id& id;
+    sieve::executor exec = executor_for(id.threads);
     template <class View>
     sieve::status operator()(const View& w, const float* x, float* y) const {
         const std::size_t n = id.batch, m = id.s.rows, k = id.s.cols;
-        if (id.op == "gemv") return sieve::gemv_w8a8(w, {x, k}, {y, m});
-        return sieve::gemm_w8a8(w, sieve::matrix_view<const float>(x, n, k), sieve::matrix_view<float>(y, n, m));
+        if (id.op == "gemv") return sieve::gemv_w8a8(w, {x, k}, {y, m}, {}, exec);
+        return sieve::gemm_w8a8(w, sieve::matrix_view<const float>(x, n, k), sieve::matrix_view<float>(y, n, m), {},
+                                exec);
     }
 };
 
@@ -56,7 +60,7 @@ auto quantized(Pack pack) {
 template <class Call, class Pack>
 format_entry sieve_entry(std::string format, std::string dtype, std::string weights_dtype,
                          std::vector<int> sparsities, Pack pack) {
-    format_entry e{std::move(format), std::move(dtype), std::move(sparsities), {}};
+    format_entry e{std::move(format), std::move(dtype), std::move(sparsities), {}, true};
     e.body = [pack, weights_dtype](benchmark::State& state, const case_id& id) {
         using set_type = decltype(make_cold(pack(source_view(id.s), 0.0)));
         case_id packed_as = id;
