@@ -10,14 +10,17 @@
 // W8A8 GEMV expands 4 * lanes int8 weights to their dense positions (AVX-512 VBMI2
 // vpexpandb, else a pshufb / tbl per 16 positions) for one int8 dot product with the
 // quantized token; pruned positions hold weight 0 and the token is finite.
-// GEMM walks each group's set bits and does two FMAs per kept weight against the panel.
+// GEMM walks each group's set bits and does two FMAs per kept weight against the panel, four
+// rows at a time; 2:4 reads the positions of full words from a table instead.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 
 #include "../formats/nm.hpp"
 #include "common.hpp"
+#include "isa/compress.hpp"
 
 namespace sieve::kernels {
 namespace detail {
@@ -34,103 +37,207 @@ std::uint64_t chunk_bits(const std::uint8_t* meta, std::size_t k) noexcept {
     return (meta[k / 8] >> (k % 8)) & 0xFu;
 }
 
+// `count` (8, 16, 32 or 64) metadata bits from position k (a multiple of 8) of a row, in one
+// little-endian load: rows are padded to 8 bytes and k + count stays within the row.
+template <class A>
+std::uint64_t meta_bits(const std::uint8_t* meta, std::size_t k, std::size_t count) noexcept {
+    std::uint64_t bits = 0;
+    std::memcpy(&bits, meta + k / 8, count / 8);
+    return bits;
+}
+
+// How far ahead of each row's values GEMV prefetches: the rows are walked side by side,
+// one stream each, which the hardware prefetchers follow less eagerly than one long stream.
+inline constexpr std::size_t prefetch_bytes = 512;
+
 }  // namespace detail
 
 template <class A, class T>
 void gemv(const nm_view<T>& w, const float* x, float* y, const epilogue& ep) noexcept {
-    constexpr std::size_t L = lanes<A>;
+    constexpr std::size_t L = lanes<A>, RB = 4;
     const std::size_t K = w.cols, span = w.groups * w.pattern.m, k_main = K / L * L;
+    constexpr std::size_t word_steps = 64 / (2 * L);  // steps of 2L positions per 64-bit metadata word
+    constexpr std::uint64_t lane_mask = (std::uint64_t{1} << L) - 1;
+    [[maybe_unused]] const bool two_of_four = w.pattern.n == 2 && w.pattern.m == 4;
     alignas(64) float results[L];
-    std::size_t pending = 0;
-    for (std::size_t m = 0; m < w.rows; ++m) {
-        const T* values = w.values + m * w.values_ld;
-        const std::uint8_t* meta = w.meta + m * w.meta_ld;
-        const row_scales<T> scales(w.scales, m);
-        vfloat<A> acc(0.0f);
-        for (std::size_t k0 = 0, k1; k0 < span; k0 = k1) {  // one pass per scale group
-            k1 = scales.group_end(k0, span);
-            const std::size_t k1_main = k1 < k_main ? k1 : k_main;
-            vfloat<A> part0(0.0f), part1(0.0f);
-            std::size_t k = k0;
-            for (; k + 2 * L <= k1_main; k += 2 * L) {
-                const auto b0 = static_cast<std::uint32_t>(detail::chunk_bits<A, L>(meta, k));
-                const auto b1 = static_cast<std::uint32_t>(detail::chunk_bits<A, L>(meta, k + L));
-                const vfloat<A> w0 = expand_load(values, b0, A{});
-                values += __builtin_popcount(b0);
-                const vfloat<A> w1 = expand_load(values, b1, A{});
-                values += __builtin_popcount(b1);
-                part0 = xsimd::fma(w0, keep_lanes(vfloat<A>::load_unaligned(x + k), b0, A{}), part0);
-                part1 = xsimd::fma(w1, keep_lanes(vfloat<A>::load_unaligned(x + k + L), b1, A{}), part1);
-            }
-            for (; k < k1; k += L) {
-                std::uint32_t bits = 0;
-                vfloat<A> xv;
-                if (k + L <= K) {
-                    bits = static_cast<std::uint32_t>(detail::chunk_bits<A, L>(meta, k));
-                    xv = vfloat<A>::load_unaligned(x + k);
-                } else {  // the tail, through a zero-padded copy: no activation past K is read
-                    alignas(64) float x_chunk[L] = {};
-                    for (std::size_t i = 0; i < L && k + i < span; ++i) {
-                        const std::size_t bit = k + i;
-                        bits |= static_cast<std::uint32_t>(meta[bit / 8] >> (bit % 8) & 1u) << i;
-                        if (k + i < K) x_chunk[i] = x[k + i];
-                    }
-                    xv = vfloat<A>::load_aligned(x_chunk);
-                }
-                const vfloat<A> wv = expand_load(values, bits, A{});
-                values += __builtin_popcount(bits);
-                part0 = xsimd::fma(wv, keep_lanes(xv, bits, A{}), part0);
-            }
-            if constexpr (is_int8_weight<T>) acc = xsimd::fma(part0 + part1, vfloat<A>(scales.at(k0)), acc);
-            else acc = part0 + part1;
+    std::size_t pending = 0, m_first = 0;
+    for (std::size_t m0 = 0; m0 < w.rows; m0 += RB) {
+        // RB rows side by side: RB weight streams in flight, and each x vector (and its 2:4
+        // compression) serves every row. A short last block repeats row m0, never stored.
+        const std::size_t nr = w.rows - m0 < RB ? w.rows - m0 : RB;
+        const T* values[RB];
+        const std::uint8_t* meta[RB];
+        row_scales<T> scales[RB];
+        vfloat<A> acc[RB];
+        for (std::size_t r = 0; r < RB; ++r) {
+            const std::size_t m = m0 + (r < nr ? r : 0);
+            values[r] = w.values + m * w.values_ld;
+            meta[r] = w.meta + m * w.meta_ld;
+            scales[r] = row_scales<T>(w.scales, m);
+            acc[r] = vfloat<A>(0.0f);
         }
-        results[pending++] = reduce_add<A>(acc);
-        if (pending == L || m + 1 == w.rows) {
-            store_rows<A>(results, pending, m + 1 - pending, y, ep);
-            pending = 0;
+        for (std::size_t k0 = 0, k1; k0 < span; k0 = k1) {  // one pass per scale group
+            k1 = scales[0].group_end(k0, span);
+            const std::size_t k1_main = k1 < k_main ? k1 : k_main;
+            vfloat<A> part[RB];
+            for (std::size_t r = 0; r < RB; ++r) part[r] = vfloat<A>(0.0f);
+            // Steps of 2L positions for row r from `word` (its metadata from position at):
+            // 2:4 with both values of every group present (the rule, unless the source
+            // held zeros) takes L packed values against L picked activations per step; any
+            // other mask expands the values into their lanes.
+            auto row_steps = [&](std::size_t r, std::size_t at, std::uint64_t word, std::size_t steps,
+                                 [[maybe_unused]] const two_of_four_x<A>* picked) {
+                const char* ahead = reinterpret_cast<const char*>(values[r]) + detail::prefetch_bytes;
+                for (std::size_t b = 0; b < steps * L * sizeof(T); b += 64) __builtin_prefetch(ahead + b);
+                if constexpr (has_compress_2of4<A>) {
+                    if (two_of_four && __builtin_popcountll(word) == static_cast<int>(steps * L)) {
+                        for (std::size_t j = 0; j < steps; ++j)
+                            part[r] = xsimd::fma(load_weights(values[r] + j * L, A{}),
+                                                 pick_2of4(picked[j], static_cast<std::uint32_t>(word >> (2 * L * j)), A{}),
+                                                 part[r]);
+                        values[r] += steps * L;
+                        return;
+                    }
+                }
+                for (std::size_t j = 0; j < steps; ++j, word >>= L) {
+                    const auto b0 = static_cast<std::uint32_t>(word & lane_mask);
+                    word >>= L;
+                    const auto b1 = static_cast<std::uint32_t>(word & lane_mask);
+                    const vfloat<A> w0 = expand_load(values[r], b0, A{});
+                    values[r] += __builtin_popcount(b0);
+                    const vfloat<A> w1 = expand_load(values[r], b1, A{});
+                    values[r] += __builtin_popcount(b1);
+                    const float* xj = x + at + 2 * L * j;
+                    part[r] = xsimd::fma(w0, keep_lanes(vfloat<A>::load_unaligned(xj), b0, A{}), part[r]);
+                    part[r] = xsimd::fma(w1, keep_lanes(vfloat<A>::load_unaligned(xj + L), b1, A{}), part[r]);
+                }
+            };
+            // Whole 64-bit metadata words first (one load and one popcount per row and word),
+            // then single steps.
+            auto steps_of = [&](std::size_t at, std::size_t steps, std::size_t bits_per_row) {
+                two_of_four_x<A> picked[word_steps];
+                if constexpr (has_compress_2of4<A>)
+                    if (two_of_four)
+                        for (std::size_t j = 0; j < steps; ++j)
+                            picked[j] = arrange_2of4(vfloat<A>::load_unaligned(x + at + 2 * L * j),
+                                                     vfloat<A>::load_unaligned(x + at + 2 * L * j + L), A{});
+                for (std::size_t r = 0; r < RB; ++r)
+                    row_steps(r, at, detail::meta_bits<A>(meta[r], at, bits_per_row), steps, picked);
+            };
+            std::size_t k = k0;
+            for (; k + 64 <= k1_main; k += 64) steps_of(k, word_steps, 64);
+            for (; k + 2 * L <= k1_main; k += 2 * L) steps_of(k, 1, 2 * L);
+            for (; k < k1; k += L) {  // single vectors, then the tail
+                alignas(64) float x_chunk[L] = {};
+                const bool tail = k + L > K;  // through a zero-padded copy: nothing past K is read
+                for (std::size_t i = 0; tail && i < L && k + i < K; ++i) x_chunk[i] = x[k + i];
+                const vfloat<A> xv = tail ? vfloat<A>::load_aligned(x_chunk) : vfloat<A>::load_unaligned(x + k);
+                for (std::size_t r = 0; r < RB; ++r) {
+                    std::uint32_t bits = 0;
+                    if (!tail) {
+                        bits = static_cast<std::uint32_t>(detail::chunk_bits<A, L>(meta[r], k));
+                    } else {
+                        for (std::size_t i = 0; i < L && k + i < span; ++i)
+                            bits |= static_cast<std::uint32_t>(meta[r][(k + i) / 8] >> ((k + i) % 8) & 1u) << i;
+                    }
+                    const vfloat<A> wv = expand_load(values[r], bits, A{});
+                    values[r] += __builtin_popcount(bits);
+                    part[r] = xsimd::fma(wv, keep_lanes(xv, bits, A{}), part[r]);
+                }
+            }
+            for (std::size_t r = 0; r < RB; ++r) {
+                if constexpr (is_int8_weight<T>) acc[r] = xsimd::fma(part[r], vfloat<A>(scales[r].at(k0)), acc[r]);
+                else acc[r] = part[r];
+            }
+        }
+        for (std::size_t r = 0; r < nr; ++r) {
+            if (pending == 0) m_first = m0 + r;
+            results[pending++] = reduce_add<A>(acc[r]);
+            if (pending == L) {
+                store_rows<A>(results, pending, m_first, y, ep);
+                pending = 0;
+            }
         }
     }
+    if (pending != 0) store_rows<A>(results, pending, m_first, y, ep);
 }
 
 template <class A, class T>
 void gemm(const nm_view<T>& w, matrix_view<const float> x, matrix_view<float> y, const epilogue& ep,
           float* workspace) noexcept {
-    constexpr std::size_t P = panel_width<A>;
+    constexpr std::size_t P = panel_width<A>, RB = 4;
     const std::size_t K = w.cols, M_group = w.pattern.m, full_groups = K / M_group;
+    const bool two_of_four = w.pattern.n == 2 && w.pattern.m == 4;
     for_each_panel<A>(x, workspace, [&](const float* panel, std::size_t n0, std::size_t count) {
-        for (std::size_t m = 0; m < w.rows; ++m) {
-            const T* values = w.values + m * w.values_ld;
-            const std::uint8_t* meta = w.meta + m * w.meta_ld;
-            const row_scales<T> scales(w.scales, m);
-            panel_acc<A> acc;
-            // N:M groups [g0, g1) share one scale: their weights go through two accumulators
-            // (four FMA chains), then join the row's sum once.
-            for (std::size_t g0 = 0, g1; g0 < w.groups; g0 = g1) {
-                g1 = scales.group_end(g0 * M_group, w.groups * M_group) / M_group;
-                panel_acc<A> part0, part1;
-                for (std::size_t g = g0; g < g1 && g < full_groups; ++g) {
-                    std::uint32_t bits = nm_group_mask(meta, g, static_cast<std::uint32_t>(M_group));
-                    const float* group_panel = panel + g * M_group * P;
-                    while (bits != 0) {  // kept weights alternate between the two accumulators
-                        part0.add(static_cast<float>(*values++), group_panel + static_cast<std::size_t>(__builtin_ctz(bits)) * P);
-                        bits &= bits - 1;
-                        if (bits == 0) break;
-                        part1.add(static_cast<float>(*values++), group_panel + static_cast<std::size_t>(__builtin_ctz(bits)) * P);
-                        bits &= bits - 1;
-                    }
-                }
-                if (full_groups < g1) {  // partial last group: skip the padding past K
-                    std::uint32_t bits = nm_group_mask(meta, full_groups, static_cast<std::uint32_t>(M_group));
-                    for (; bits != 0; bits &= bits - 1, ++values) {
-                        const std::size_t k = full_groups * M_group + static_cast<std::size_t>(__builtin_ctz(bits));
-                        if (k < K) part0.add(static_cast<float>(*values), panel + k * P);
-                    }
-                }
-                part0.add(part1);
-                if constexpr (is_int8_weight<T>) acc.add_scaled(part0, scales.at(g0 * M_group));
-                else acc = part0;
+        for (std::size_t m0 = 0; m0 < w.rows; m0 += RB) {
+            // RB rows side by side: 2 * RB independent FMA chains. A short last block
+            // repeats row m0, never stored.
+            const std::size_t nr = w.rows - m0 < RB ? w.rows - m0 : RB;
+            const T* values[RB];
+            const std::uint8_t* meta[RB];
+            row_scales<T> scales[RB];
+            panel_acc<A> acc[RB];
+            for (std::size_t r = 0; r < RB; ++r) {
+                const std::size_t m = m0 + (r < nr ? r : 0);
+                values[r] = w.values + m * w.values_ld;
+                meta[r] = w.meta + m * w.meta_ld;
+                scales[r] = row_scales<T>(w.scales, m);
             }
-            store_column<A>(acc, m, n0, count, y, ep);
+            // N:M groups [g0, g1) share one scale: their products join the row's sum once.
+            for (std::size_t g0 = 0, g1; g0 < w.groups; g0 = g1) {
+                g1 = scales[0].group_end(g0 * M_group, w.groups * M_group) / M_group;
+                const std::size_t g1_full = g1 < full_groups ? g1 : full_groups;
+                panel_acc<A> part[RB];
+                // Row r's groups [ga, gb): one product per set bit.
+                auto walk = [&](std::size_t r, std::size_t ga, std::size_t gb) {
+                    for (std::size_t g = ga; g < gb; ++g) {
+                        const float* group_panel = panel + g * M_group * P;
+                        for (std::uint32_t bits = nm_group_mask(meta[r], g, static_cast<std::uint32_t>(M_group)); bits != 0;
+                             bits &= bits - 1)
+                            part[r].add(static_cast<float>(*values[r]++),
+                                        group_panel + static_cast<std::size_t>(__builtin_ctz(bits)) * P);
+                    }
+                };
+                std::size_t g = g0;
+                // 2:4, 16 groups (one 64-bit metadata word per row) at a time: where every
+                // group of every row keeps two, the positions come from a table, four per
+                // metadata byte, with no branch per weight.
+                for (; two_of_four && g + 16 <= g1_full; g += 16) {
+                    std::uint64_t word[RB];
+                    bool regular = true;
+                    for (std::size_t r = 0; r < RB; ++r) {
+                        word[r] = detail::meta_bits<A>(meta[r], 4 * g, 64);
+                        regular = regular && __builtin_popcountll(word[r]) == 32;
+                    }
+                    if (!regular) {
+                        for (std::size_t r = 0; r < RB; ++r) walk(r, g, g + 16);
+                        continue;
+                    }
+                    const float* base = panel + 4 * g * P;
+                    for (std::size_t byte = 0; byte < 8; ++byte, base += 8 * P)
+                        for (std::size_t r = 0; r < RB; ++r) {
+                            const std::uint8_t* at = detail::pick_2of4.position[word[r] >> (8 * byte) & 0xFFu];
+                            for (std::size_t i = 0; i < 4; ++i)
+                                part[r].add(static_cast<float>(values[r][i]), base + std::size_t{at[i]} * P);
+                            values[r] += 4;
+                        }
+                }
+                for (std::size_t r = 0; r < RB; ++r) walk(r, g, g1_full);
+                if (full_groups < g1) {  // partial last group: skip the padding past K
+                    for (std::size_t r = 0; r < RB; ++r) {
+                        std::uint32_t bits = nm_group_mask(meta[r], full_groups, static_cast<std::uint32_t>(M_group));
+                        for (; bits != 0; bits &= bits - 1, ++values[r]) {
+                            const std::size_t k = full_groups * M_group + static_cast<std::size_t>(__builtin_ctz(bits));
+                            if (k < K) part[r].add(static_cast<float>(*values[r]), panel + k * P);
+                        }
+                    }
+                }
+                for (std::size_t r = 0; r < RB; ++r) {
+                    if constexpr (is_int8_weight<T>) acc[r].add_scaled(part[r], scales[r].at(g0 * M_group));
+                    else acc[r] = part[r];
+                }
+            }
+            for (std::size_t r = 0; r < nr; ++r) store_column<A>(acc[r], m0 + r, n0, count, y, ep);
         }
     });
 }

@@ -1,0 +1,127 @@
+// pick_2of4: the activations at the kept positions of a 2:4 row, in order, so a 2:4
+// GEMV multiplies contiguous values by one vector of activations: no expansion of the
+// weights, no FMA on pruned lanes, and a pruned position never touches its activation.
+//
+// One vector of L kept activations covers 2L positions, i.e. L/2 groups of four, each with
+// exactly two kept (the kernel checks the popcount and takes the general path otherwise).
+// A group of four floats is one 128-bit lane, so the pick stays inside lanes: AVX2 splits
+// the 16 positions into even and odd groups (one vperm2f128 each), picks two of four in
+// every lane with vpermilps (cheap on every x86 core, unlike the cross-lane vpermps) and
+// blends; SSE does the same with pshufb; NEON's two-register tbl picks from all 8 positions
+// at once. The per-byte tables (two groups per byte of metadata) are 4 KiB each.
+//
+// Other arches (AVX-512, whose vexpandps already expands 16 lanes in one instruction, and
+// the generic fallback)
+// report has_compress_2of4 = false and keep the general N:M path.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "helpers.hpp"
+
+namespace sieve::kernels {
+
+template <class A>
+inline constexpr bool has_compress_2of4 = is_avx2<A> || is_sse<A> || is_neon<A>;
+
+namespace detail {
+// For every byte of 2:4 metadata (two groups of four positions, two bits set in each
+// nibble): the positions 0..7 of the four kept ones, in order. Nibbles that do not hold
+// exactly two bits never reach the tables (the kernel checks the popcount first).
+struct pick_2of4_table {
+    std::uint8_t position[256][4];
+};
+constexpr pick_2of4_table make_pick_2of4() {
+    pick_2of4_table t{};
+    for (std::uint32_t bits = 0; bits < 256; ++bits) {
+        std::uint32_t next = 0;
+        for (std::uint32_t p = 0; p < 8 && next < 4; ++p)
+            if ((bits >> p & 1u) && next < (p < 4 ? 2u : 4u)) t.position[bits][next++] = static_cast<std::uint8_t>(p);
+    }
+    return t;
+}
+inline constexpr pick_2of4_table pick_2of4 = make_pick_2of4();
+
+// vpermilps controls (the position within its group: the low two bits select the lane).
+struct pick_2of4_dwords {
+    alignas(16) std::uint32_t control[256][4];
+};
+constexpr pick_2of4_dwords make_pick_2of4_dwords() {
+    pick_2of4_dwords t{};
+    for (std::uint32_t bits = 0; bits < 256; ++bits)
+        for (std::uint32_t i = 0; i < 4; ++i) t.control[bits][i] = pick_2of4.position[bits][i] & 3u;
+    return t;
+}
+inline constexpr pick_2of4_dwords pick_2of4_permilps = make_pick_2of4_dwords();
+
+// Byte controls: SSE's pshufb within one group (`within_group`), NEON's tbl over the 32
+// bytes of both groups.
+struct pick_2of4_bytes {
+    alignas(16) std::uint8_t control[256][16];
+};
+constexpr pick_2of4_bytes make_pick_2of4_bytes(bool within_group) {
+    pick_2of4_bytes t{};
+    for (std::uint32_t bits = 0; bits < 256; ++bits)
+        for (std::uint32_t i = 0; i < 4; ++i) {
+            const std::uint32_t p = pick_2of4.position[bits][i] & (within_group ? 3u : 7u);
+            for (std::uint32_t b = 0; b < 4; ++b) t.control[bits][4 * i + b] = static_cast<std::uint8_t>(4 * p + b);
+        }
+    return t;
+}
+inline constexpr pick_2of4_bytes pick_2of4_pshufb = make_pick_2of4_bytes(true);
+inline constexpr pick_2of4_bytes pick_2of4_tbl = make_pick_2of4_bytes(false);
+}  // namespace detail
+
+// 2L consecutive activations arranged for pick_2of4; a GEMV arranges each x step once and
+// picks from it for every row it walks.
+template <class A>
+struct two_of_four_x {
+    vfloat<A> even, odd;  // AVX2: groups 0 and 2 | groups 1 and 3; SSE, NEON: x0 | x1
+};
+
+template <class A>
+two_of_four_x<A> arrange_2of4(vfloat<A> x0, vfloat<A> x1, A) noexcept {
+#if XSIMD_WITH_FMA3_AVX2
+    if constexpr (is_avx2<A>)
+        return {_mm256_permute2f128_ps(x0, x1, 0x20), _mm256_permute2f128_ps(x0, x1, 0x31)};
+    else
+#endif
+        return {x0, x1};
+}
+
+// The L kept activations of the 2L arranged ones under `bits` (2L bits of 2:4 metadata,
+// exactly two set in every nibble), in position order.
+template <class A>
+vfloat<A> pick_2of4(const two_of_four_x<A>& x, std::uint32_t bits, A) noexcept {
+    static_assert(has_compress_2of4<A>, "pick_2of4: no implementation for this arch");
+#if XSIMD_WITH_FMA3_AVX2
+    if constexpr (is_avx2<A>) {
+        const __m256i control = _mm256_inserti128_si256(
+            _mm256_castsi128_si256(
+                _mm_load_si128(reinterpret_cast<const __m128i*>(detail::pick_2of4_permilps.control[bits & 0xFFu]))),
+            _mm_load_si128(reinterpret_cast<const __m128i*>(detail::pick_2of4_permilps.control[bits >> 8 & 0xFFu])), 1);
+        return _mm256_blend_ps(_mm256_permutevar_ps(x.even, control), _mm256_permutevar_ps(x.odd, control), 0xCC);
+    } else
+#endif
+#if XSIMD_WITH_SSE4_2
+    if constexpr (is_sse<A>) {
+        const __m128i control = _mm_load_si128(reinterpret_cast<const __m128i*>(detail::pick_2of4_pshufb.control[bits & 0xFFu]));
+        const __m128i even = _mm_shuffle_epi8(_mm_castps_si128(x.even), control);
+        const __m128i odd = _mm_shuffle_epi8(_mm_castps_si128(x.odd), control);
+        return _mm_blend_ps(_mm_castsi128_ps(even), _mm_castsi128_ps(odd), 0xC);
+    } else
+#endif
+#if XSIMD_WITH_NEON64
+    if constexpr (is_neon<A>) {
+        const uint8x16x2_t both = {{vreinterpretq_u8_f32(x.even), vreinterpretq_u8_f32(x.odd)}};
+        return vreinterpretq_f32_u8(vqtbl2q_u8(both, vld1q_u8(detail::pick_2of4_tbl.control[bits & 0xFFu])));
+    } else
+#endif
+    {
+        (void)bits;
+        return x.even;
+    }
+}
+
+}  // namespace sieve::kernels
