@@ -48,7 +48,7 @@ std::uint64_t meta_bits(const std::uint8_t* meta, std::size_t k, std::size_t cou
 
 // How far ahead of each row's values GEMV prefetches: the rows are walked side by side,
 // one stream each, which the hardware prefetchers follow less eagerly than one long stream.
-inline constexpr std::size_t prefetch_bytes = 512;
+inline constexpr std::size_t prefetch_bytes = 1024;
 
 }  // namespace detail
 
