@@ -14,6 +14,7 @@
 #include "baselines.hpp"
 #include "cases.hpp"
 #include "report.hpp"
+#include "targets.hpp"
 #include "threads.hpp"
 
 #include <benchmark/benchmark.h>
@@ -30,7 +31,7 @@ namespace {
 struct options {
     bench::selection_mode mode = bench::selection_mode::headline;
     std::string filter, out_dir, threads;
-    bool list = false, help = false;
+    bool list = false, help = false, targets = false;
     std::vector<std::string> benchmark_flags;  // passed to Google Benchmark, after ours
 };
 
@@ -59,6 +60,8 @@ void print_help(const char* program) {
         "  --out DIR          where the reports go (default: bench-report/ in the build directory)\n"
         "  --threads LIST     thread counts of the scaling rows, e.g. 1,2,4,8,16 (default: 1, 2 and\n"
         "                     every core); the read bandwidth is measured at each\n"
+        "  --targets          the cases of sieve's performance targets, then a PASS/MISS line per\n"
+        "                     target (benchmarks/targets.sh; exit status 3 if one is missed)\n"
         "  --list             print the selected case names and exit\n"
         "  -h, --help         this text, then Google Benchmark's flags\n\n"
         "Case names: op/format/dtype/MxK/s<sparsity %>/n<batch>/t<threads>, e.g.\n"
@@ -95,6 +98,10 @@ bool parse(int argc, char** argv, options& o) {
             o.help = true;
         } else if (a == "--all") {
             o.mode = bench::selection_mode::all;
+        } else if (a == "--targets") {
+            o.targets = true;
+            o.mode = bench::selection_mode::filter;
+            o.filter = bench::targets_filter();
         } else if (a == "--list") {
             o.list = true;
         } else if (value("--filter", o.filter)) {
@@ -197,5 +204,6 @@ int main(int argc, char** argv) {
     const bool md_ok = bench::write_markdown(s, md, svg_name), svg_ok = bench::write_svg(s, svg);
     fmt::print("\nreports:\n  {}\n  {}{}\n  {}{}\n", json_path, md, md_ok ? "" : " (could not write)", svg,
                svg_ok ? "" : " (could not write)");
-    return md_ok && svg_ok ? 0 : 1;
+    if (!md_ok || !svg_ok) return 1;
+    return o.targets && bench::print_targets(s) != 0 ? 3 : 0;
 }
