@@ -528,14 +528,21 @@ TEST_CASE("blob: directory entry corruptions are refused with their own errors",
         require_open_error(open(b), sieve::errc::corrupt_data, {"entry 1 'b.nm8'", "not sorted"});
     }
 
-    // Shapes whose products overflow, and sides past 2^31 - 1.
+    // Shapes whose products would overflow. Sides are limited to 2^31 - 1 (index_overflow),
+    // which keeps every size product, computed in 64 bits, exact: a side of 2^32 squared
+    // would wrap to 0 bytes.
     expect(4, L::rows, (std::uint64_t{1} << 31) - 1, 8, sieve::errc::truncated, {"values section"});
     {
         auto b = f.copy();
         b.set(blob_copy::entry(4) + L::rows, (std::uint64_t{1} << 31) - 1, 8);
         b.set(blob_copy::entry(4) + L::cols, (std::uint64_t{1} << 31) - 1, 8);
-        b.reseal();
-        require_open_error(open(b), sieve::errc::size_overflow, {"'e.dense'", "overflow"});
+        b.reseal();  // (2^31 - 1) rows of 2^31 floats: 2^64 - 2^33 bytes, exact
+        require_open_error(open(b), sieve::errc::truncated, {"'e.dense'", "needs 18446744065119617024"});
+        auto c = f.copy();
+        c.set(blob_copy::entry(4) + L::rows, std::uint64_t{1} << 32, 8);
+        c.set(blob_copy::entry(4) + L::cols, std::uint64_t{1} << 32, 8);
+        c.reseal();
+        require_open_error(open(c), sieve::errc::index_overflow, {"'e.dense'", "2^31"});
     }
     expect(4, L::rows, std::uint64_t{1} << 31, 8, sieve::errc::index_overflow, {"2^31"});
     expect(4, L::cols, ~std::uint64_t{0}, 8, sieve::errc::index_overflow, {"2^31"});
