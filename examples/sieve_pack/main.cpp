@@ -19,12 +19,16 @@
 // --inspect validates a blob with the zero-copy reader and prints its table.
 // Exit status: 0 success, 1 bad input or a tensor that cannot be packed, 2 bad command line.
 // Nothing is written unless every selected tensor packs.
-#include <sieve/io/blob.hpp>
+#include <sieve/io/blob_file.hpp>
+#include <sieve/io/blob_writer.hpp>
 #include <sieve/sieve.hpp>
 
 #include <fmt/format.h>
 
+#include <cstdio>
+#include <memory>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "cli.hpp"
@@ -35,16 +39,18 @@ namespace {
 
 using namespace sieve_pack;
 
-int fail(const status& s, int code = 1) {
-    fmt::print(stderr, "sieve-pack: {}\n", s.message());
-    return code;
+// Prints "sieve-pack: [CONTEXT: ]message" (the context apart: a status holds 200 characters).
+int fail(const status& s, const std::string& context = {}) {
+    fmt::print(stderr, "sieve-pack: {}{}{}\n", context, context.empty() ? "" : ": ", s.message());
+    return 1;
 }
 
 int pack(const command_line& cl) {
     auto file = safetensors_file::open(cl.input);
-    if (!file.ok()) return fail(status::error(file.error().code(), "%s: %s", cl.input.c_str(), file.message()));
+    if (!file.ok()) return fail(file.error(), cl.input);
 
     sieve::io::blob_writer writer;
+    std::vector<std::shared_ptr<const void>> packed;  // the writer points into these until it writes
     std::vector<summary_row> rows;
     std::vector<std::string> skipped;
     std::vector<float> values;
@@ -54,32 +60,39 @@ int pack(const command_line& cl) {
             continue;
         }
         const status read = file->read_f32(t, values);
-        if (!read.ok()) return fail(read);
+        if (!read.ok()) return fail(read, cl.input);
         const sieve::matrix_view<const float> w(values.data(), static_cast<std::size_t>(t.shape[0]),
                                                 static_cast<std::size_t>(t.shape[1]));
-        status s = pack_tensor(t.name, w, cl.options, [&](const auto& matrix, const sieve::quant_report& report) {
-            rows.push_back(describe(t.name, format_name(cl.options.format), matrix, report));
-            return writer.add(t.name, matrix);
+        status s = pack_tensor(t.name, w, cl.options, [&](auto& matrix, const sieve::quant_report& report) {
+            auto kept = std::make_shared<std::decay_t<decltype(matrix)>>(std::move(matrix));
+            packed.push_back(kept);
+            rows.push_back(describe(t.name, format_name(cl.options.format), *kept, report));
+            status added = writer.add(t.name, *kept);
+            if (!added.ok()) return status::error(added.code(), "tensor '%s': %s", t.name.c_str(), added.message());
+            return status{};
         });
         if (!s.ok()) return fail(s);
     }
     if (rows.empty())
-        return fail(status::error(errc::bad_argument, "%s: no tensor to pack (%zu skipped)", cl.input.c_str(),
-                                  skipped.size()));
-    const status written = writer.write(cl.output);
-    if (!written.ok()) return fail(status::error(written.code(), "%s: %s", cl.output.c_str(), written.message()));
+        return fail(status::error(errc::bad_argument, "no tensor to pack (%zu skipped)", skipped.size()), cl.input);
+    const status written = writer.write_file(cl.output.c_str());
+    if (!written.ok()) {
+        std::remove(cl.output.c_str());  // no partial blob left behind
+        return fail(written);
+    }
 
     for (const std::string& line : skipped) fmt::print("{}\n", line);
     print_table(rows);
-    fmt::print("wrote {} ({} tensors)\n", cl.output, rows.size());
+    fmt::print("wrote {} ({} matrices)\n", cl.output, rows.size());
     return 0;
 }
 
 int inspect(const std::string& path) {
-    auto blob = sieve::io::blob_file::load(path);
-    if (!blob.ok()) return fail(status::error(blob.error().code(), "%s: %s", path.c_str(), blob.message()));
+    auto blob = sieve::io::load_blob_file(path.c_str());
+    if (!blob.ok()) return fail(blob.error(), path);
     std::vector<summary_row> rows;
-    // Filled in with the reader's entries once the blob API lands.
+    for (std::size_t i = 0; i < blob->reader().size(); ++i) rows.push_back(describe(blob->reader().entry(i)));
+    fmt::print("{}: valid sieve blob, {} bytes, {} matrices\n", path, blob->reader().bytes().size, rows.size());
     print_table(rows);
     return 0;
 }
@@ -89,7 +102,7 @@ int inspect(const std::string& path) {
 int main(int argc, char** argv) {
     auto cl = parse_command_line(argc, argv);
     if (!cl.ok()) {
-        fmt::print(stderr, "sieve-pack: {}\n", cl.message());
+        fail(cl.error());
         return 2;
     }
     if (cl->help) {

@@ -133,8 +133,8 @@ sieve::result<sieve::bsr_matrix<float, R, C>> pack_bsr(sieve::matrix_view<const 
 
 // Packs the M x K fp32 `weights` of tensor `name` as the options say, then calls
 // consume(matrix, quant_report) with the owning sieve matrix (fp32, or int8 with the
-// quantization report; the report is empty for fp32) and returns what it returns. Errors name
-// the tensor.
+// quantization report; the report is empty for fp32), an lvalue it may move from, and
+// returns what it returns. Errors name the tensor.
 template <class Consume>
 status pack_tensor(const std::string& name, sieve::matrix_view<const float> weights, const pack_options& options,
                    Consume&& consume) {
@@ -149,7 +149,7 @@ status pack_tensor(const std::string& name, sieve::matrix_view<const float> weig
             return;
         }
         if (!options.int8.enabled) {
-            outcome = consume(*packed, sieve::quant_report{});
+            outcome = consume(packed.value(), sieve::quant_report{});
             return;
         }
         sieve::quant_report report;
@@ -158,7 +158,7 @@ status pack_tensor(const std::string& name, sieve::matrix_view<const float> weig
             outcome = status::error(quantized.error().code(), "tensor '%s': %s", name.c_str(), quantized.message());
             return;
         }
-        outcome = consume(*quantized, report);
+        outcome = consume(quantized.value(), report);
     };
 
     const format_choice& f = options.format;
