@@ -2,7 +2,7 @@
 // sieve-pack's own arguments, packs every selected tensor again (same code, same options),
 // opens the blob with the owning loader, and requires GEMV (and, for int8, W8A8 GEMV) on the
 // blob's view and on the in-memory matrix to agree bitwise; also that the blob holds exactly
-// the selected tensors.
+// the selected tensors. Built with runtime dispatch: the check runs on every ISA the CPU has.
 //
 //   sieve_pack_roundtrip IN.safetensors OUT.sieve [sieve-pack options]
 #include <fmt/format.h>
@@ -32,17 +32,23 @@ status run_gemv(const Weights& w, std::size_t k, std::size_t m, std::vector<floa
     return sieve::gemv(w, sieve::span<const float>(x), sieve::span<float>(y));
 }
 
-// The GEMV of the blob's view and of the in-memory matrix agree bitwise.
+// The GEMV of the blob's view and of the in-memory matrix agree bitwise, on every ISA this
+// program has kernels for and this CPU runs (the blob's views must suit every kernel).
 template <bool W8A8, class View, class Matrix>
 status same_gemv(const std::string& name, const View& from_blob, const Matrix& in_memory,
                  std::size_t m, std::size_t k) {
     std::vector<float> a, b;
-    SIEVE_TRY(run_gemv<W8A8>(from_blob, k, m, a));
-    SIEVE_TRY(run_gemv<W8A8>(in_memory, k, m, b));
-    if (std::memcmp(a.data(), b.data(), m * sizeof(float)) != 0)
-        return status::error(errc::corrupt_data,
-                             "tensor '%s': %s from the blob differs from in-memory packing",
-                             name.c_str(), W8A8 ? "gemv_w8a8" : "gemv");
+    for (sieve::isa level : sieve::available_isas()) {
+        sieve::set_isa_cap(level);
+        SIEVE_TRY(run_gemv<W8A8>(from_blob, k, m, a));
+        SIEVE_TRY(run_gemv<W8A8>(in_memory, k, m, b));
+        if (std::memcmp(a.data(), b.data(), m * sizeof(float)) != 0)
+            return status::error(
+                errc::corrupt_data,
+                "tensor '%s': %s on %s from the blob differs from in-memory packing", name.c_str(),
+                W8A8 ? "gemv_w8a8" : "gemv", sieve::to_string(level));
+    }
+    sieve::clear_isa_cap();
     return {};
 }
 
@@ -93,6 +99,9 @@ int main(int argc, char** argv) {
                    blob->reader().size(), checked);
         ++failures;
     }
-    fmt::print("roundtrip: {} matrices checked, {} failed\n", checked, failures);
+    std::string isas;
+    for (sieve::isa level : sieve::available_isas())
+        isas += std::string(" ") + sieve::to_string(level);
+    fmt::print("roundtrip: {} matrices checked on{}, {} failed\n", checked, isas, failures);
     return failures == 0 && checked != 0 ? 0 : 1;
 }
