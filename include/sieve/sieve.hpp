@@ -6,6 +6,9 @@
 //                 sieve::gemv(*w8, x, y);  sieve::gemv_w8a8(*w8, x, y);
 //   threads:      sieve::gemv(*w, x, y, ep, executor);   (parallel/executor.hpp; an optional
 //                 std::thread pool in <sieve/parallel/thread_pool.hpp>, OpenMP in parallel/openmp.hpp)
+//   save / load:  sieve::io::blob_writer out; out.add("up", *w); out.write_file("model.sieve");
+//                 auto blob = sieve::io::open_blob(bytes);  auto v = blob->get<sieve::nm_view<float>>("up");
+//                 (zero-copy views into memory-mapped or linked bytes; io/blob_format.hpp is the spec)
 #pragma once
 
 #include "core/config.hpp"
@@ -27,3 +30,6 @@
 #include "ops.hpp"
 #include "ops_structured.hpp"
 #include "prune/prune.hpp"
+#include "io/blob_reader.hpp"
+#include "io/blob_writer.hpp"
+#include "io/blob_file.hpp"

@@ -32,6 +32,15 @@ enum class errc : std::uint8_t {
     non_finite,       // NaN or Inf where a finite value is required
     corrupt_data,     // a view's internal structure is inconsistent
     unsupported,      // the operation is not available for this format or dtype
+    // Loading packed weights (io/): what a caller may want to tell apart.
+    bad_magic,            // the bytes are not a sieve blob
+    unsupported_version,  // a blob format version this reader does not know (newer)
+    truncated,            // the blob or a section ends before its declared contents
+    misaligned,           // a blob or section is not 64-byte aligned
+    checksum_mismatch,    // stored and computed checksums differ
+    not_found,            // no entry of that name
+    type_mismatch,        // the entry exists but holds another format, dtype or block shape
+    io_error,             // a file could not be opened, read or written
 };
 
 inline const char* to_string(errc code) noexcept {
@@ -49,6 +58,14 @@ inline const char* to_string(errc code) noexcept {
     case errc::non_finite: return "non-finite value";
     case errc::corrupt_data: return "corrupt data";
     case errc::unsupported: return "unsupported";
+    case errc::bad_magic: return "bad magic";
+    case errc::unsupported_version: return "unsupported version";
+    case errc::truncated: return "truncated";
+    case errc::misaligned: return "misaligned";
+    case errc::checksum_mismatch: return "checksum mismatch";
+    case errc::not_found: return "not found";
+    case errc::type_mismatch: return "type mismatch";
+    case errc::io_error: return "i/o error";
     }
     return "unknown error";
 }
