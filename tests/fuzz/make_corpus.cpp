@@ -13,7 +13,7 @@
 #include <sys/stat.h>
 #include <vector>
 
-#if __has_include(<sieve/io/blob.hpp>)
+#if __has_include(<sieve/io/blob_reader.hpp>)
 #include "blob_seeds.hpp"
 #endif
 
@@ -160,8 +160,9 @@ int main(int argc, char** argv) {
             quant.push_back(w.tail().bytes);
         }
     out.put("fuzz_quantize", quant);
-#if __has_include(<sieve/io/blob.hpp>)
+#if __has_include(<sieve/io/blob_reader.hpp>)
     out.put("fuzz_blob", sieve_fuzz::blob_seeds());
+    out.put("fuzz_blob_crc", sieve_fuzz::blob_seeds());
 #endif
     if (!out.ok) std::fprintf(stderr, "sieve_fuzz_corpus: could not write every seed under %s\n", argv[1]);
     return out.ok ? 0 : 1;
