@@ -4,14 +4,15 @@
 # apt-get itself; otherwise it prints the exact command for root and exits 1.
 #
 # Usage: tools/deps.sh [SET...]   (default: test)
-#   test   compiler, cmake, make, xsimd, Catch2 v2, fmt: build and run the tests
+#   test   compiler, cmake, make, xsimd, Catch2 v2, fmt, and nlohmann-json + python3 for
+#          sieve-pack and its tests: build and run the tests
 #   bench  test + Google Benchmark and the baselines (OpenBLAS, oneDNN, Eigen)
 #   cross  test + the aarch64 cross compiler and qemu (tests run under qemu-aarch64)
 #   fuzz   test + clang and its runtime libraries (libFuzzer, ASan, UBSan): tools/fuzz.sh
 #   ci     all of the above + git and binutils (nm, objdump) for .ci/run
 set -euo pipefail
 
-test_pkgs=(g++ cmake make libxsimd-dev catch2 libfmt-dev)
+test_pkgs=(g++ cmake make libxsimd-dev catch2 libfmt-dev nlohmann-json3-dev python3)
 bench_pkgs=(libbenchmark-dev libopenblas-dev libdnnl-dev libeigen3-dev)
 cross_pkgs=(qemu-user g++-aarch64-linux-gnu)
 fuzz_pkgs=(clang libclang-rt-14-dev)  # Debian 12's clang is 14; libFuzzer is in libclang-rt
