@@ -83,6 +83,7 @@ case "$mode" in
     build)
         rm -rf "$build/corpus"
         cp -r "$corpus" "$build/corpus"
+        cp "$root"/tests/fuzz/*.dict "$build/"
         echo "fuzz.sh: built in $build:"
         for h in "${all[@]}"; do echo "    $build/$h   (corpus: $build/corpus/$h)"; done
         exit 0
@@ -99,10 +100,14 @@ run_one() {
     local h="$1" log="$build/logs/$1.log"
     mkdir -p "$build/artifacts/$h" "$build/work/$h"
     [ -d "$corpus/$h" ] || { echo "fuzz.sh: no corpus for $h" >"$log"; return 1; }
+    local dict=()
+    local base="${h#fuzz_}"
+    base="${base%_crc}"
+    [ -f "$root/tests/fuzz/$base.dict" ] && dict=(-dict="$root/tests/fuzz/$base.dict")
     if [ "$mode" = replay ]; then
         "$build/$h" "${common[@]}" -runs=0 -artifact_prefix="$build/artifacts/$h/" "$corpus/$h" >"$log" 2>&1
     else
-        "$build/$h" "${common[@]}" "${limit[@]}" -artifact_prefix="$build/artifacts/$h/" \
+        "$build/$h" "${common[@]}" "${dict[@]}" "${limit[@]}" -artifact_prefix="$build/artifacts/$h/" \
             "$build/work/$h" "$corpus/$h" >"$log" 2>&1
     fi
 }

@@ -122,6 +122,30 @@ std::vector<std::vector<std::uint8_t>> element_seeds(const std::vector<std::uint
     return out;
 }
 
+// A safetensors file: 8-byte little-endian header length, the JSON header, the data.
+std::vector<std::uint8_t> safetensors_file(const std::string& header, const std::vector<std::uint8_t>& data) {
+    std::vector<std::uint8_t> out;
+    for (unsigned i = 0; i < 8; ++i) out.push_back(static_cast<std::uint8_t>(header.size() >> (8 * i)));
+    out.insert(out.end(), header.begin(), header.end());
+    out.insert(out.end(), data.begin(), data.end());
+    return out;
+}
+
+std::vector<std::vector<std::uint8_t>> safetensors_seeds() {
+    std::vector<std::uint8_t> data(2 * 3 * 4 + 4 * 2 * 2 + 3 * 2 + 8);
+    for (std::size_t i = 0; i < data.size(); ++i) data[i] = static_cast<std::uint8_t>(i * 37 + 11);
+    return {
+        safetensors_file(R"({"w":{"dtype":"F32","shape":[2,3],"data_offsets":[0,24]}})", {data.begin(), data.begin() + 24}),
+        safetensors_file(R"({"__metadata__":{"format":"pt"},"a":{"dtype":"F16","shape":[4,2],"data_offsets":[24,40]},)"
+                         R"("b":{"dtype":"F32","shape":[2,3],"data_offsets":[0,24]},)"
+                         R"("c":{"dtype":"BF16","shape":[3],"data_offsets":[40,46]},)"
+                         R"("d":{"dtype":"I64","shape":[1],"data_offsets":[46,54]}})",
+                         data),
+        safetensors_file(R"({"e":{"dtype":"F32","shape":[0,4],"data_offsets":[0,0]}})", {}),
+        safetensors_file("{}", {}),
+    };
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -163,6 +187,9 @@ int main(int argc, char** argv) {
 #if __has_include(<sieve/io/blob_reader.hpp>)
     out.put("fuzz_blob", sieve_fuzz::blob_seeds());
     out.put("fuzz_blob_crc", sieve_fuzz::blob_seeds());
+#endif
+#if SIEVE_FUZZ_HAVE_SAFETENSORS
+    out.put("fuzz_safetensors", safetensors_seeds());
 #endif
     if (!out.ok) std::fprintf(stderr, "sieve_fuzz_corpus: could not write every seed under %s\n", argv[1]);
     return out.ok ? 0 : 1;
