@@ -15,7 +15,7 @@
 # exec/s, corpus size and coverage (libFuzzer's cov/ft); any crash, leak, timeout or
 # invariant violation makes the exit status non-zero and prints the input's path.
 #
-# Environment: CXX (default clang++), SIEVE_FUZZ_STATIC_RUNTIME (default ON: binaries
+# Environment: SIEVE_FUZZ_CXX (default clang++), SIEVE_FUZZ_STATIC_RUNTIME (default ON: binaries
 # carry libstdc++/libgcc, so they run on other x86-64 glibc Linux systems), and
 # SIEVE_FUZZ_FLAGS (extra libFuzzer flags, e.g. "-max_len=16384").
 set -euo pipefail
@@ -34,7 +34,7 @@ while [ "$#" -gt 0 ]; do
         --replay) mode=replay; shift ;;
         --build-only) mode=build; shift ;;
         --write-seeds) mode=seeds; shift ;;
-        -h | --help) sed -n '2,22p' "$0"; exit 0 ;;
+        -h | --help) sed -n '2,21p' "$0"; exit 0 ;;
         -*) echo "fuzz.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
         *) names+=("$1"); shift ;;
     esac
@@ -43,7 +43,7 @@ done
 "$root/tools/deps.sh" fuzz
 build="$root/build/fuzz"
 corpus="$root/tests/fuzz/corpus"
-cxx="${CXX:-clang++}"
+cxx="${SIEVE_FUZZ_CXX:-clang++}"
 if ! command -v "$cxx" >/dev/null 2>&1; then
     echo "fuzz.sh: $cxx not found (Debian: tools/deps.sh fuzz)" >&2
     exit 1
