@@ -34,7 +34,7 @@ while [ "$#" -gt 0 ]; do
         --replay) mode=replay; shift ;;
         --build-only) mode=build; shift ;;
         --write-seeds) mode=seeds; shift ;;
-        -h | --help) sed -n '2,21p' "$0"; exit 0 ;;
+        -h | --help) sed -n '2,20p' "$0"; exit 0 ;;
         -*) echo "fuzz.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
         *) names+=("$1"); shift ;;
     esac
