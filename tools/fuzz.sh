@@ -85,7 +85,7 @@ case "$mode" in
         cp -r "$corpus" "$build/corpus"
         cp "$root"/tests/fuzz/*.dict "$build/"
         echo "fuzz.sh: built in $build:"
-        for h in "${all[@]}"; do echo "    $build/$h   (corpus: $build/corpus/$h)"; done
+        for h in "${all[@]}"; do echo "    $build/$h   (corpus: $build/corpus/${h%_crc})"; done
         exit 0
         ;;
 esac
@@ -98,17 +98,18 @@ mkdir -p "$build/logs"
 # One harness: libFuzzer with the committed corpus read-only behind a scratch corpus.
 run_one() {
     local h="$1" log="$build/logs/$1.log"
+    local seeds="$corpus/${h%_crc}"  # fuzz_blob_crc starts from fuzz_blob's corpus
     mkdir -p "$build/artifacts/$h" "$build/work/$h"
-    [ -d "$corpus/$h" ] || { echo "fuzz.sh: no corpus for $h" >"$log"; return 1; }
+    [ -d "$seeds" ] || { echo "fuzz.sh: no corpus for $h" >"$log"; return 1; }
     local dict=()
     local base="${h#fuzz_}"
     base="${base%_crc}"
     [ -f "$root/tests/fuzz/$base.dict" ] && dict=(-dict="$root/tests/fuzz/$base.dict")
     if [ "$mode" = replay ]; then
-        "$build/$h" "${common[@]}" -runs=0 -artifact_prefix="$build/artifacts/$h/" "$corpus/$h" >"$log" 2>&1
+        "$build/$h" "${common[@]}" -runs=0 -artifact_prefix="$build/artifacts/$h/" "$seeds" >"$log" 2>&1
     else
         "$build/$h" "${common[@]}" "${dict[@]}" "${limit[@]}" -artifact_prefix="$build/artifacts/$h/" \
-            "$build/work/$h" "$corpus/$h" >"$log" 2>&1
+            "$build/work/$h" "$seeds" >"$log" 2>&1
     fi
 }
 

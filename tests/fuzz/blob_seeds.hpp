@@ -33,7 +33,7 @@ inline std::vector<float> seed_weights(std::size_t rows, std::size_t cols) {
 
 inline std::vector<std::vector<std::uint8_t>> blob_seeds() {
     std::vector<std::vector<std::uint8_t>> out;
-    const std::size_t rows = 6, cols = 72;
+    const std::size_t rows = 4, cols = 40;
     const std::vector<float> w = seed_weights(rows, cols);
     const sieve::matrix_view<const float> src(w.data(), rows, cols);
     // One blob per (matrix, scale layout): fp32, int8 per row, int8 per group of 32.

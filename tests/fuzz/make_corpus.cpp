@@ -186,7 +186,6 @@ int main(int argc, char** argv) {
     out.put("fuzz_quantize", quant);
 #if __has_include(<sieve/io/blob_reader.hpp>)
     out.put("fuzz_blob", sieve_fuzz::blob_seeds());
-    out.put("fuzz_blob_crc", sieve_fuzz::blob_seeds());
 #endif
 #if SIEVE_FUZZ_HAVE_SAFETENSORS
     out.put("fuzz_safetensors", safetensors_seeds());
