@@ -4,6 +4,8 @@
 // means every check passed.
 #include <sieve/sieve.hpp>
 
+#include "golden_blob.hpp"
+
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -143,10 +145,66 @@ void check_pack_and_run() {
            "w8a8 gemm with a caller workspace");
 }
 
+// Weights packed offline and linked as a const array (golden_blob.hpp): opened in place,
+// no copy, no heap; the views run bitwise like the same weights packed at start-up.
+void check_zero_copy_blob() {
+    using namespace sieve_golden;
+    const sieve::span<const std::byte> bytes(reinterpret_cast<const std::byte*>(blob), sizeof blob);
+    auto opened = sieve::io::open_blob(bytes);
+    expect(opened.ok(), "the linked blob opens in place");
+    expect(sieve::io::open_blob(bytes, {/*verify_checksums=*/false}).ok(), "trusted flash: checksums skipped");
+    if (!opened.ok()) return;
+    auto down = opened->get<sieve::nm_view<float>>("mlp.down");
+    auto up = opened->get<sieve::csr_view<std::int8_t>>("mlp.up");
+    expect(down.ok() && up.ok(), "typed lookups by name");
+    expect(opened->get<sieve::nm_view<float>>("mlp.gate").error().code() == sieve::errc::not_found, "missing name");
+    expect(opened->get<sieve::csr_view<float>>("mlp.up").error().code() == sieve::errc::type_mismatch,
+           "wrong dtype refused");
+    if (!down.ok() || !up.ok()) return;
+    const auto* begin = reinterpret_cast<const unsigned char*>(blob);
+    const auto* values = reinterpret_cast<const unsigned char*>(down->values);
+    expect(values > begin && values < begin + sizeof blob, "views point into the linked array");
+
+    float w[rows * cols], x[cols], y_packed[rows], y_loaded[rows];
+    for (std::size_t i = 0; i < cols; ++i) x[i] = static_cast<float>(static_cast<int>(i % 5) - 2) * 0.75f;
+    down_weights(w);
+    auto nm = sieve::nm_matrix<>::pack(sieve::matrix_view<const float>(w, rows, cols), {2, 4},
+                                       sieve::selection::magnitude());
+    up_weights(w);
+    auto csr = sieve::csr_matrix<>::pack(sieve::matrix_view<const float>(w, rows, cols));
+    expect(nm.ok() && csr.ok(), "pack the golden weights at start-up");
+    if (!nm.ok() || !csr.ok()) return;
+    auto csr8 = sieve::quantize(*csr, sieve::quant_config::per_row());
+    expect(csr8.ok(), "quantize the golden CSR");
+    if (!csr8.ok()) return;
+    const sieve::span<const float> xs(x, cols);
+    expect(sieve::gemv(*nm, xs, sieve::span<float>(y_packed, rows)).ok() &&
+               sieve::gemv(*down, xs, sieve::span<float>(y_loaded, rows)).ok() &&
+               std::memcmp(y_packed, y_loaded, sizeof y_packed) == 0,
+           "2:4 gemv on the loaded view is bitwise the packed one");
+    alignas(64) static float workspace[64];
+    const sieve::span<float> scratch(workspace, 64);
+    expect(sieve::gemv_w8a8(*csr8, xs, sieve::span<float>(y_packed, rows), {}, scratch).ok() &&
+               sieve::gemv_w8a8(*up, xs, sieve::span<float>(y_loaded, rows), {}, scratch).ok() &&
+               std::memcmp(y_packed, y_loaded, sizeof y_packed) == 0,
+           "int8 w8a8 gemv on the loaded view is bitwise the packed one");
+
+    // A corrupted copy is refused, with its own error code.
+    alignas(64) static unsigned char copy[sizeof blob];
+    std::memcpy(copy, blob, sizeof blob);
+    copy[sieve::io::layout::header_size + 2 * sieve::io::layout::entry_size] ^= 0x40;  // first section
+    const auto bad = sieve::io::open_blob({reinterpret_cast<const std::byte*>(copy), sizeof copy});
+    expect(bad.error().code() == sieve::errc::checksum_mismatch, "a corrupted blob is refused");
+    expect(sieve::io::open_blob({reinterpret_cast<const std::byte*>(copy), 100}).error().code() ==
+               sieve::errc::truncated,
+           "a truncated blob is refused");
+}
+
 int main() {
     check_status();
     check_buffer_and_views();
     check_pack_and_run();
+    check_zero_copy_blob();
     if (failures != 0) {
         std::fprintf(stderr, "firmware_check: %d check(s) failed\n", failures);
         return 1;

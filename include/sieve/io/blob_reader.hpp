@@ -87,7 +87,8 @@ public:
             if (c < 0) lo = mid + 1;
             else hi = mid;
         }
-        return status::error(errc::not_found, "blob has no entry named '%.*s'", printable_length(name), name.data);
+        return status::error(errc::not_found, "blob has no entry named '%.*s'", printable_length(name),
+                             name.data != nullptr ? name.data : "");
     }
 
     // The view of the entry named `name`, pointing into the blob: errc::not_found, or
