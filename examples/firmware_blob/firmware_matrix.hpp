@@ -31,7 +31,9 @@ constexpr int weight_q(std::size_t m, std::size_t k) {
     return q == 0 ? 1 : q;
 }
 
-constexpr float weight(std::size_t m, std::size_t k) { return static_cast<float>(weight_q(m, k)) / 128.0f; }
+constexpr float weight(std::size_t m, std::size_t k) {
+    return static_cast<float>(weight_q(m, k)) / 128.0f;
+}
 
 constexpr float input(std::size_t k) {
     return k == 0 ? 127.0f : static_cast<float>(static_cast<int>((k * 13 + 5) % 255) - 127);

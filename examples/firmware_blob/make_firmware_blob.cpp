@@ -5,11 +5,10 @@
 //
 //   make_firmware_blob OUT.sieve          write the blob
 //   make_firmware_blob --compare FILE     exit 0 when FILE holds exactly these bytes
-#include <sieve/io/blob_writer.hpp>
-#include <sieve/sieve.hpp>
-
 #include <cstdio>
 #include <cstring>
+#include <sieve/io/blob_writer.hpp>
+#include <sieve/sieve.hpp>
 #include <vector>
 
 #include "firmware_matrix.hpp"
@@ -33,13 +32,15 @@ int main(int argc, char** argv) {
     std::vector<float> w(rows * cols);
     for (std::size_t m = 0; m < rows; ++m)
         for (std::size_t k = 0; k < cols; ++k) w[m * cols + k] = weight(m, k);
-    auto fp32 = sieve::nm_matrix<>::pack(sieve::matrix_view<const float>(w.data(), rows, cols), {2, 4});
+    auto fp32 =
+        sieve::nm_matrix<>::pack(sieve::matrix_view<const float>(w.data(), rows, cols), {2, 4});
     if (!fp32.ok()) return fail("pack", fp32.error());
     sieve::quant_report report;
     auto int8 = sieve::quantize(*fp32, sieve::quant_config::per_row(), &report);
     if (!int8.ok()) return fail("quantize", int8.error());
     if (report.max_abs_error != 0.0) {
-        std::fprintf(stderr, "make_firmware_blob: int8 quantization is not exact (%g)\n", report.max_abs_error);
+        std::fprintf(stderr, "make_firmware_blob: int8 quantization is not exact (%g)\n",
+                     report.max_abs_error);
         return 1;
     }
 
@@ -57,12 +58,14 @@ int main(int argc, char** argv) {
     std::vector<unsigned char> file;
     if (std::FILE* f = std::fopen(argv[2], "rb")) {
         unsigned char buffer[4096];
-        for (std::size_t n; (n = std::fread(buffer, 1, sizeof buffer, f)) != 0;) file.insert(file.end(), buffer, buffer + n);
+        for (std::size_t n; (n = std::fread(buffer, 1, sizeof buffer, f)) != 0;)
+            file.insert(file.end(), buffer, buffer + n);
         std::fclose(f);
     }
     if (file.size() != bytes->size() || std::memcmp(file.data(), bytes->data(), file.size()) != 0) {
         std::fprintf(stderr,
-                     "make_firmware_blob: %s (%zu bytes) differs from the blob this build writes (%zu bytes); "
+                     "make_firmware_blob: %s (%zu bytes) differs from the blob this build writes "
+                     "(%zu bytes); "
                      "regenerate it: make_firmware_blob %s\n",
                      argv[2], file.size(), bytes->size(), argv[2]);
         return 1;

@@ -53,7 +53,8 @@ inline sieve::result<command_line> parse_command_line(int argc, char** argv) {
     for (int i = 1; i < argc; ++i) {
         const std::string arg = argv[i];
         auto value = [&](std::string& out) -> status {
-            if (i + 1 >= argc) return status::error(errc::bad_argument, "%s needs a value", arg.c_str());
+            if (i + 1 >= argc)
+                return status::error(errc::bad_argument, "%s needs a value", arg.c_str());
             out = argv[++i];
             return {};
         };
@@ -78,7 +79,8 @@ inline sieve::result<command_line> parse_command_line(int argc, char** argv) {
             try {
                 cl.match = std::regex(cl.match_text, std::regex::ECMAScript);
             } catch (const std::regex_error& e) {
-                return status::error(errc::bad_argument, "--match %s: %s", cl.match_text.c_str(), e.what());
+                return status::error(errc::bad_argument, "--match %s: %s", cl.match_text.c_str(),
+                                     e.what());
             }
             cl.has_match = true;
         } else if (arg == "--prune") {
@@ -87,8 +89,10 @@ inline sieve::result<command_line> parse_command_line(int argc, char** argv) {
             cl.options.prune = true;
             char* end = nullptr;
             cl.options.sparsity = std::strtod(arg.c_str() + 8, &end);
-            if (end == arg.c_str() + 8 || *end != '\0' || !(cl.options.sparsity >= 0.0 && cl.options.sparsity <= 1.0))
-                return status::error(errc::bad_argument, "%s: the sparsity must be a number in [0, 1]", arg.c_str());
+            if (end == arg.c_str() + 8 || *end != '\0' ||
+                !(cl.options.sparsity >= 0.0 && cl.options.sparsity <= 1.0))
+                return status::error(errc::bad_argument,
+                                     "%s: the sparsity must be a number in [0, 1]", arg.c_str());
         } else if (arg.size() > 1 && arg[0] == '-') {
             return status::error(errc::bad_argument, "unknown option %s (see --help)", arg.c_str());
         } else {
@@ -98,12 +102,15 @@ inline sieve::result<command_line> parse_command_line(int argc, char** argv) {
     if (cl.help) return cl;
     if (!cl.inspect.empty()) {
         if (!positional.empty())
-            return status::error(errc::bad_argument, "--inspect takes one file and no other arguments");
+            return status::error(errc::bad_argument,
+                                 "--inspect takes one file and no other arguments");
         return cl;
     }
     if (positional.size() != 2)
-        return status::error(errc::bad_argument, "expected IN.safetensors and OUT.sieve, got %zu file names (see --help)",
-                             positional.size());
+        return status::error(
+            errc::bad_argument,
+            "expected IN.safetensors and OUT.sieve, got %zu file names (see --help)",
+            positional.size());
     cl.input = positional[0];
     cl.output = positional[1];
     return cl;

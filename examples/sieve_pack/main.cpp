@@ -19,14 +19,13 @@
 // --inspect validates a blob with the zero-copy reader and prints its table.
 // Exit status: 0 success, 1 bad input or a tensor that cannot be packed, 2 bad command line.
 // Nothing is written unless every selected tensor packs.
-#include <sieve/io/blob_file.hpp>
-#include <sieve/io/blob_writer.hpp>
-#include <sieve/sieve.hpp>
-
 #include <fmt/format.h>
 
 #include <cstdio>
 #include <memory>
+#include <sieve/io/blob_file.hpp>
+#include <sieve/io/blob_writer.hpp>
+#include <sieve/sieve.hpp>
 #include <string>
 #include <type_traits>
 #include <vector>
@@ -50,31 +49,38 @@ int pack(const command_line& cl) {
     if (!file.ok()) return fail(file.error(), cl.input);
 
     sieve::io::blob_writer writer;
-    std::vector<std::shared_ptr<const void>> packed;  // the writer points into these until it writes
+    std::vector<std::shared_ptr<const void>>
+        packed;  // the writer points into these until it writes
     std::vector<summary_row> rows;
     std::vector<std::string> skipped;
     std::vector<float> values;
     for (const tensor_info& t : file->tensors()) {
         if (const char* why = skip_reason(t, cl)) {
-            skipped.push_back(fmt::format("skipped {} ({}, {}): {}", t.name, shape_text(t.shape), t.dtype_name, why));
+            skipped.push_back(fmt::format("skipped {} ({}, {}): {}", t.name, shape_text(t.shape),
+                                          t.dtype_name, why));
             continue;
         }
         const status read = file->read_f32(t, values);
         if (!read.ok()) return fail(read, cl.input);
         const sieve::matrix_view<const float> w(values.data(), static_cast<std::size_t>(t.shape[0]),
                                                 static_cast<std::size_t>(t.shape[1]));
-        status s = pack_tensor(t.name, w, cl.options, [&](auto& matrix, const sieve::quant_report& report) {
-            auto kept = std::make_shared<std::decay_t<decltype(matrix)>>(std::move(matrix));
-            packed.push_back(kept);
-            rows.push_back(describe(t.name, format_name(cl.options.format), *kept, report));
-            status added = writer.add(t.name, *kept);
-            if (!added.ok()) return status::error(added.code(), "tensor '%s': %s", t.name.c_str(), added.message());
-            return status{};
-        });
+        status s = pack_tensor(
+            t.name, w, cl.options, [&](auto& matrix, const sieve::quant_report& report) {
+                auto kept = std::make_shared<std::decay_t<decltype(matrix)>>(std::move(matrix));
+                packed.push_back(kept);
+                rows.push_back(describe(t.name, format_name(cl.options.format), *kept, report));
+                status added = writer.add(t.name, *kept);
+                if (!added.ok())
+                    return status::error(added.code(), "tensor '%s': %s", t.name.c_str(),
+                                         added.message());
+                return status{};
+            });
         if (!s.ok()) return fail(s);
     }
     if (rows.empty())
-        return fail(status::error(errc::bad_argument, "no tensor to pack (%zu skipped)", skipped.size()), cl.input);
+        return fail(
+            status::error(errc::bad_argument, "no tensor to pack (%zu skipped)", skipped.size()),
+            cl.input);
     const status written = writer.write_file(cl.output.c_str());
     if (!written.ok()) {
         std::remove(cl.output.c_str());  // no partial blob left behind
@@ -91,8 +97,10 @@ int inspect(const std::string& path) {
     auto blob = sieve::io::load_blob_file(path.c_str());
     if (!blob.ok()) return fail(blob.error(), path);
     std::vector<summary_row> rows;
-    for (std::size_t i = 0; i < blob->reader().size(); ++i) rows.push_back(describe(blob->reader().entry(i)));
-    fmt::print("{}: valid sieve blob, {} bytes, {} matrices\n", path, blob->reader().bytes().size, rows.size());
+    for (std::size_t i = 0; i < blob->reader().size(); ++i)
+        rows.push_back(describe(blob->reader().entry(i)));
+    fmt::print("{}: valid sieve blob, {} bytes, {} matrices\n", path, blob->reader().bytes().size,
+               rows.size());
     print_table(rows);
     return 0;
 }

@@ -3,9 +3,8 @@
 // so both pack exactly the same way.
 #pragma once
 
-#include <sieve/sieve.hpp>
-
 #include <cstdlib>
+#include <sieve/sieve.hpp>
 #include <string>
 
 namespace sieve_pack {
@@ -37,16 +36,19 @@ struct pack_options {
 // The BSR block shapes the library instantiates kernels for (kernels/declare.hpp).
 template <std::size_t R, std::size_t C>
 struct block_shape {};
-#define SIEVE_PACK_BSR_SHAPES \
-    block_shape<1, 4>{}, block_shape<1, 8>{}, block_shape<1, 16>{}, block_shape<4, 1>{}, block_shape<8, 1>{}, \
-        block_shape<16, 1>{}, block_shape<4, 4>{}
+// clang-format off
+#define SIEVE_PACK_BSR_SHAPES                                                                \
+    block_shape<1, 4>{}, block_shape<1, 8>{}, block_shape<1, 16>{}, block_shape<4, 1>{},     \
+    block_shape<8, 1>{}, block_shape<16, 1>{}, block_shape<4, 4>{}
+// clang-format on
 constexpr const char* bsr_shape_list = "1x4, 1x8, 1x16, 4x1, 8x1, 16x1, 4x4";
 
 namespace detail {
 
 // A whole decimal number in [1, 2^31), or 0.
 inline std::size_t parse_count(const std::string& s) {
-    if (s.empty() || s.size() > 9 || s.find_first_not_of("0123456789") != std::string::npos) return 0;
+    if (s.empty() || s.size() > 9 || s.find_first_not_of("0123456789") != std::string::npos)
+        return 0;
     return static_cast<std::size_t>(std::strtoul(s.c_str(), nullptr, 10));
 }
 
@@ -56,7 +58,8 @@ bool with_block_shape(std::size_t, std::size_t, Fn&&) {
     return false;
 }
 template <class Fn, std::size_t R, std::size_t C, class... Rest>
-bool with_block_shape(std::size_t r, std::size_t c, Fn&& fn, block_shape<R, C> shape, Rest... rest) {
+bool with_block_shape(std::size_t r, std::size_t c, Fn&& fn, block_shape<R, C> shape,
+                      Rest... rest) {
     if (r == R && c == C) {
         fn(shape);
         return true;
@@ -83,20 +86,24 @@ inline sieve::result<format_choice> parse_format(const std::string& text) {
             f.block_cols = detail::parse_count(text.substr(x + 1));
         }
         bool found = f.block_rows != 0 && f.block_cols != 0 &&
-                     detail::with_block_shape(f.block_rows, f.block_cols, [](auto) {}, SIEVE_PACK_BSR_SHAPES);
+                     detail::with_block_shape(
+                         f.block_rows, f.block_cols, [](auto) {}, SIEVE_PACK_BSR_SHAPES);
         if (!found)
-            return status::error(errc::bad_argument, "--format %s: BSR blocks are one of %s", text.c_str(),
-                                 bsr_shape_list);
+            return status::error(errc::bad_argument, "--format %s: BSR blocks are one of %s",
+                                 text.c_str(), bsr_shape_list);
     } else if (colon != std::string::npos) {
         f.what = format_choice::kind::nm;
-        const std::size_t n = detail::parse_count(text.substr(0, colon)), m = detail::parse_count(text.substr(colon + 1));
+        const std::size_t n = detail::parse_count(text.substr(0, colon)),
+                          m = detail::parse_count(text.substr(colon + 1));
         f.pattern = {static_cast<std::uint32_t>(n), static_cast<std::uint32_t>(m)};
         status s = sieve::check_nm_pattern("--format", f.pattern);
         if (n == 0 || m == 0 || !s.ok())
-            return status::error(errc::bad_argument, "--format %s: N:M needs 1 <= N <= M with M in 2, 4, 8, 16",
+            return status::error(errc::bad_argument,
+                                 "--format %s: N:M needs 1 <= N <= M with M in 2, 4, 8, 16",
                                  text.c_str());
     } else {
-        return status::error(errc::bad_argument, "--format %s: expected dense, csr, N:M (e.g. 2:4), bsr:RxC or bitmap",
+        return status::error(errc::bad_argument,
+                             "--format %s: expected dense, csr, N:M (e.g. 2:4), bsr:RxC or bitmap",
                              text.c_str());
     }
     return f;
@@ -111,23 +118,30 @@ inline sieve::result<int8_choice> parse_int8(const std::string& text) {
         q.config = sieve::quant_config::per_group(group);
         if (group == 32 || group == 64 || group == 128) return q;
     }
-    return status::error(errc::bad_argument, "--int8 %s: expected row or group:G with G in 32, 64, 128", text.c_str());
+    return status::error(errc::bad_argument,
+                         "--int8 %s: expected row or group:G with G in 32, 64, 128", text.c_str());
 }
 
 inline std::string format_name(const format_choice& f) {
     switch (f.what) {
-    case format_choice::kind::dense: return "dense";
-    case format_choice::kind::csr: return "csr";
-    case format_choice::kind::nm: return std::to_string(f.pattern.n) + ":" + std::to_string(f.pattern.m);
-    case format_choice::kind::bsr: return "bsr:" + std::to_string(f.block_rows) + "x" + std::to_string(f.block_cols);
-    case format_choice::kind::bitmap: return "bitmap";
+        case format_choice::kind::dense:
+            return "dense";
+        case format_choice::kind::csr:
+            return "csr";
+        case format_choice::kind::nm:
+            return std::to_string(f.pattern.n) + ":" + std::to_string(f.pattern.m);
+        case format_choice::kind::bsr:
+            return "bsr:" + std::to_string(f.block_rows) + "x" + std::to_string(f.block_cols);
+        case format_choice::kind::bitmap:
+            return "bitmap";
     }
     return "?";
 }
 
 template <std::size_t R, std::size_t C>
 sieve::result<sieve::bsr_matrix<float, R, C>> pack_bsr(sieve::matrix_view<const float> weights,
-                                                      const sieve::selection& how, block_shape<R, C>) {
+                                                       const sieve::selection& how,
+                                                       block_shape<R, C>) {
     return sieve::bsr_matrix<float, R, C>::pack(weights, how);
 }
 
@@ -136,15 +150,16 @@ sieve::result<sieve::bsr_matrix<float, R, C>> pack_bsr(sieve::matrix_view<const 
 // quantization report; the report is empty for fp32), an lvalue it may move from, and
 // returns what it returns. Errors name the tensor.
 template <class Consume>
-status pack_tensor(const std::string& name, sieve::matrix_view<const float> weights, const pack_options& options,
-                   Consume&& consume) {
-    const sieve::selection how =
-        options.prune ? sieve::selection::magnitude(options.sparsity) : sieve::selection::nonzeros();
+status pack_tensor(const std::string& name, sieve::matrix_view<const float> weights,
+                   const pack_options& options, Consume&& consume) {
+    const sieve::selection how = options.prune ? sieve::selection::magnitude(options.sparsity)
+                                               : sieve::selection::nonzeros();
     status outcome{};
     auto finish = [&](auto&& packed) {
         if (!packed.ok()) {
             const bool pattern = packed.error().code() == errc::not_nm_sparse;
-            outcome = status::error(packed.error().code(), "tensor '%s': %s%s", name.c_str(), packed.message(),
+            outcome = status::error(packed.error().code(), "tensor '%s': %s%s", name.c_str(),
+                                    packed.message(),
                                     pattern ? " (--prune prunes by magnitude to the format)" : "");
             return;
         }
@@ -155,7 +170,8 @@ status pack_tensor(const std::string& name, sieve::matrix_view<const float> weig
         sieve::quant_report report;
         auto quantized = sieve::quantize(*packed, options.int8.config, &report);
         if (!quantized.ok()) {
-            outcome = status::error(quantized.error().code(), "tensor '%s': %s", name.c_str(), quantized.message());
+            outcome = status::error(quantized.error().code(), "tensor '%s': %s", name.c_str(),
+                                    quantized.message());
             return;
         }
         outcome = consume(quantized.value(), report);
@@ -163,18 +179,25 @@ status pack_tensor(const std::string& name, sieve::matrix_view<const float> weig
 
     const format_choice& f = options.format;
     switch (f.what) {
-    case format_choice::kind::dense: finish(sieve::dense_matrix<>::pack(weights, how)); break;
-    case format_choice::kind::csr: finish(sieve::csr_matrix<>::pack(weights, how)); break;
-    case format_choice::kind::nm: finish(sieve::nm_matrix<>::pack(weights, f.pattern, how)); break;
-    case format_choice::kind::bsr:
-        detail::with_block_shape(
-            f.block_rows, f.block_cols,
-            [&](auto shape) { finish(pack_bsr(weights, how, shape)); }, SIEVE_PACK_BSR_SHAPES);
-        break;
-    case format_choice::kind::bitmap:
-        // The bitmap format has not landed in the library yet; once it has, this line becomes
-        //   finish(sieve::bitmap_matrix<>::pack(weights, how));
-        return status::error(errc::unsupported, "--format bitmap: not available yet in this sieve");
+        case format_choice::kind::dense:
+            finish(sieve::dense_matrix<>::pack(weights, how));
+            break;
+        case format_choice::kind::csr:
+            finish(sieve::csr_matrix<>::pack(weights, how));
+            break;
+        case format_choice::kind::nm:
+            finish(sieve::nm_matrix<>::pack(weights, f.pattern, how));
+            break;
+        case format_choice::kind::bsr:
+            detail::with_block_shape(
+                f.block_rows, f.block_cols,
+                [&](auto shape) { finish(pack_bsr(weights, how, shape)); }, SIEVE_PACK_BSR_SHAPES);
+            break;
+        case format_choice::kind::bitmap:
+            // The bitmap format has not landed in the library yet; once it has, this line becomes
+            //   finish(sieve::bitmap_matrix<>::pack(weights, how));
+            return status::error(errc::unsupported,
+                                 "--format bitmap: not available yet in this sieve");
     }
     return outcome;
 }

@@ -11,16 +11,14 @@
 // are recognised (so their sizes are checked) but cannot be converted.
 #pragma once
 
-#include <sieve/core/error.hpp>
-
-#include <nlohmann/json.hpp>
-
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <fstream>
 #include <limits>
+#include <nlohmann/json.hpp>
 #include <set>
+#include <sieve/core/error.hpp>
 #include <string>
 #include <vector>
 
@@ -100,11 +98,14 @@ struct dtype_entry {
 // Every dtype the format defines.
 inline const dtype_entry* find_dtype(const std::string& name) noexcept {
     static const dtype_entry table[] = {
-        {"F32", 4, st_dtype::f32},     {"F16", 2, st_dtype::f16},     {"BF16", 2, st_dtype::bf16},
-        {"F64", 8, st_dtype::other},   {"I64", 8, st_dtype::other},   {"U64", 8, st_dtype::other},
-        {"I32", 4, st_dtype::other},   {"U32", 4, st_dtype::other},   {"I16", 2, st_dtype::other},
-        {"U16", 2, st_dtype::other},   {"I8", 1, st_dtype::other},    {"U8", 1, st_dtype::other},
-        {"BOOL", 1, st_dtype::other},  {"F8_E4M3", 1, st_dtype::other}, {"F8_E5M2", 1, st_dtype::other},
+        {"F32", 4, st_dtype::f32},       {"F16", 2, st_dtype::f16},
+        {"BF16", 2, st_dtype::bf16},     {"F64", 8, st_dtype::other},
+        {"I64", 8, st_dtype::other},     {"U64", 8, st_dtype::other},
+        {"I32", 4, st_dtype::other},     {"U32", 4, st_dtype::other},
+        {"I16", 2, st_dtype::other},     {"U16", 2, st_dtype::other},
+        {"I8", 1, st_dtype::other},      {"U8", 1, st_dtype::other},
+        {"BOOL", 1, st_dtype::other},    {"F8_E4M3", 1, st_dtype::other},
+        {"F8_E5M2", 1, st_dtype::other},
     };
     for (const dtype_entry& e : table)
         if (name == e.name) return &e;
@@ -124,14 +125,16 @@ inline bool get_unsigned(const nlohmann::json& j, std::uint64_t& out) {
     return true;
 }
 
-inline status parse_tensor(const std::string& name, const nlohmann::json& entry, std::uint64_t data_size,
-                           tensor_info& t) {
+inline status parse_tensor(const std::string& name, const nlohmann::json& entry,
+                           std::uint64_t data_size, tensor_info& t) {
     const char* n = name.c_str();
     t.name = name;
-    if (!entry.is_object()) return status::error(errc::corrupt_data, "tensor '%s': entry is not a JSON object", n);
+    if (!entry.is_object())
+        return status::error(errc::corrupt_data, "tensor '%s': entry is not a JSON object", n);
     for (const auto& field : entry.items())
         if (field.key() != "dtype" && field.key() != "shape" && field.key() != "data_offsets")
-            return status::error(errc::corrupt_data, "tensor '%s': unknown field '%s'", n, field.key().c_str());
+            return status::error(errc::corrupt_data, "tensor '%s': unknown field '%s'", n,
+                                 field.key().c_str());
 
     const auto dtype = entry.find("dtype");
     if (dtype == entry.end() || !dtype->is_string())
@@ -139,7 +142,8 @@ inline status parse_tensor(const std::string& name, const nlohmann::json& entry,
     t.dtype_name = dtype->get<std::string>();
     const dtype_entry* known = find_dtype(t.dtype_name);
     if (known == nullptr)
-        return status::error(errc::unsupported, "tensor '%s': unknown dtype '%s'", n, t.dtype_name.c_str());
+        return status::error(errc::unsupported, "tensor '%s': unknown dtype '%s'", n,
+                             t.dtype_name.c_str());
     t.dtype = known->dtype;
     t.element_bytes = known->bytes;
 
@@ -150,7 +154,8 @@ inline status parse_tensor(const std::string& name, const nlohmann::json& entry,
     for (const auto& dim : *shape) {
         std::uint64_t d = 0;
         if (!get_unsigned(dim, d))
-            return status::error(errc::corrupt_data, "tensor '%s': shape[%zu] is %.40s, not a non-negative integer", n,
+            return status::error(errc::corrupt_data,
+                                 "tensor '%s': shape[%zu] is %.40s, not a non-negative integer", n,
                                  t.shape.size(), dim.dump().c_str());
         if (d != 0 && t.elements > std::numeric_limits<std::uint64_t>::max() / d)
             return status::error(errc::size_overflow, "tensor '%s': shape overflows", n);
@@ -161,20 +166,26 @@ inline status parse_tensor(const std::string& name, const nlohmann::json& entry,
     const auto offsets = entry.find("data_offsets");
     if (offsets == entry.end() || !offsets->is_array() || offsets->size() != 2 ||
         !get_unsigned((*offsets)[0], t.begin) || !get_unsigned((*offsets)[1], t.end))
-        return status::error(errc::corrupt_data, "tensor '%s': \"data_offsets\" must be two non-negative integers", n);
+        return status::error(errc::corrupt_data,
+                             "tensor '%s': \"data_offsets\" must be two non-negative integers", n);
     if (t.begin > t.end)
-        return status::error(errc::corrupt_data, "tensor '%s': data_offsets [%llu, %llu) run backwards", n,
-                             static_cast<unsigned long long>(t.begin), static_cast<unsigned long long>(t.end));
+        return status::error(
+            errc::corrupt_data, "tensor '%s': data_offsets [%llu, %llu) run backwards", n,
+            static_cast<unsigned long long>(t.begin), static_cast<unsigned long long>(t.end));
     if (t.end > data_size)
-        return status::error(errc::corrupt_data, "tensor '%s': data_offsets [%llu, %llu) run past the data section (%llu bytes)",
-                             n, static_cast<unsigned long long>(t.begin), static_cast<unsigned long long>(t.end),
-                             static_cast<unsigned long long>(data_size));
+        return status::error(
+            errc::corrupt_data,
+            "tensor '%s': data_offsets [%llu, %llu) run past the data section (%llu bytes)", n,
+            static_cast<unsigned long long>(t.begin), static_cast<unsigned long long>(t.end),
+            static_cast<unsigned long long>(data_size));
     if (t.elements > std::numeric_limits<std::uint64_t>::max() / t.element_bytes ||
         t.end - t.begin != t.elements * t.element_bytes)
-        return status::error(errc::corrupt_data, "tensor '%s': data_offsets hold %llu bytes, %s x %llu elements need %llu",
-                             n, static_cast<unsigned long long>(t.end - t.begin), t.dtype_name.c_str(),
-                             static_cast<unsigned long long>(t.elements),
-                             static_cast<unsigned long long>(t.elements * t.element_bytes));
+        return status::error(
+            errc::corrupt_data,
+            "tensor '%s': data_offsets hold %llu bytes, %s x %llu elements need %llu", n,
+            static_cast<unsigned long long>(t.end - t.begin), t.dtype_name.c_str(),
+            static_cast<unsigned long long>(t.elements),
+            static_cast<unsigned long long>(t.elements * t.element_bytes));
     return {};
 }
 
@@ -183,22 +194,27 @@ inline status parse_tensor(const std::string& name, const nlohmann::json& entry,
 // Parses and checks the JSON header (`header` holds its `header_bytes` bytes) against a data
 // section of `data_size` bytes: every field typed, every dtype known, every byte range
 // inside the data section, sized as dtype x shape, and no two ranges overlapping.
-inline sieve::result<safetensors_index> parse_safetensors_index(const std::uint8_t* header, std::size_t header_bytes,
+inline sieve::result<safetensors_index> parse_safetensors_index(const std::uint8_t* header,
+                                                                std::size_t header_bytes,
                                                                 std::uint64_t data_size) {
     using sieve::errc;
     using sieve::status;
     // Duplicate top-level names would silently shadow each other: refuse them.
     std::set<std::string> seen;
     std::string duplicate;
-    const auto on_event = [&](int depth, nlohmann::json::parse_event_t event, nlohmann::json& parsed) {
+    const auto on_event = [&](int depth, nlohmann::json::parse_event_t event,
+                              nlohmann::json& parsed) {
         if (depth == 1 && event == nlohmann::json::parse_event_t::key && parsed.is_string() &&
             !seen.insert(parsed.get<std::string>()).second && duplicate.empty())
             duplicate = parsed.get<std::string>();
         return true;
     };
-    const nlohmann::json root = nlohmann::json::parse(header, header + header_bytes, on_event, /*allow_exceptions=*/false);
-    if (root.is_discarded()) return status::error(errc::corrupt_data, "the header is not valid JSON");
-    if (!root.is_object()) return status::error(errc::corrupt_data, "the header is JSON but not an object");
+    const nlohmann::json root =
+        nlohmann::json::parse(header, header + header_bytes, on_event, /*allow_exceptions=*/false);
+    if (root.is_discarded())
+        return status::error(errc::corrupt_data, "the header is not valid JSON");
+    if (!root.is_object())
+        return status::error(errc::corrupt_data, "the header is JSON but not an object");
     if (!duplicate.empty())
         return status::error(errc::corrupt_data, "the header names '%s' twice", duplicate.c_str());
 
@@ -209,7 +225,9 @@ inline sieve::result<safetensors_index> parse_safetensors_index(const std::uint8
                 return status::error(errc::corrupt_data, "__metadata__ is not a JSON object");
             for (const auto& kv : item.value().items()) {
                 if (!kv.value().is_string())
-                    return status::error(errc::corrupt_data, "__metadata__ value of '%s' is not a string", kv.key().c_str());
+                    return status::error(errc::corrupt_data,
+                                         "__metadata__ value of '%s' is not a string",
+                                         kv.key().c_str());
                 index.metadata.emplace_back(kv.key(), kv.value().get<std::string>());
             }
             continue;
@@ -227,7 +245,8 @@ inline sieve::result<safetensors_index> parse_safetensors_index(const std::uint8
               [](const tensor_info* a, const tensor_info* b) { return a->begin < b->begin; });
     for (std::size_t i = 1; i < by_offset.size(); ++i)
         if (by_offset[i]->begin < by_offset[i - 1]->end)
-            return status::error(errc::corrupt_data, "tensors '%s' and '%s' overlap in the data section",
+            return status::error(errc::corrupt_data,
+                                 "tensors '%s' and '%s' overlap in the data section",
                                  by_offset[i - 1]->name.c_str(), by_offset[i]->name.c_str());
     std::sort(index.tensors.begin(), index.tensors.end(),
               [](const tensor_info& a, const tensor_info& b) { return a.name < b.name; });
@@ -235,15 +254,16 @@ inline sieve::result<safetensors_index> parse_safetensors_index(const std::uint8
 }
 
 // Converts `t.elements` little-endian values at `bytes` (exactly t.end - t.begin of them) to fp32.
-inline sieve::status convert_to_f32(const tensor_info& t, const std::uint8_t* bytes, std::size_t size,
-                                    std::vector<float>& out) {
+inline sieve::status convert_to_f32(const tensor_info& t, const std::uint8_t* bytes,
+                                    std::size_t size, std::vector<float>& out) {
     using sieve::errc;
     using sieve::status;
     if (!t.convertible())
-        return status::error(errc::unsupported, "tensor '%s': dtype %s cannot be converted to fp32", t.name.c_str(),
-                             t.dtype_name.c_str());
+        return status::error(errc::unsupported, "tensor '%s': dtype %s cannot be converted to fp32",
+                             t.name.c_str(), t.dtype_name.c_str());
     if (size != t.end - t.begin || t.elements * t.element_bytes != size)
-        return status::error(errc::corrupt_data, "tensor '%s': %zu bytes given, %llu expected", t.name.c_str(), size,
+        return status::error(errc::corrupt_data, "tensor '%s': %zu bytes given, %llu expected",
+                             t.name.c_str(), size,
                              static_cast<unsigned long long>(t.end - t.begin));
     out.resize(static_cast<std::size_t>(t.elements));
     for (std::size_t i = 0; i < out.size(); ++i) {
@@ -272,25 +292,30 @@ public:
         if (!f.in_) return status::error(errc::bad_argument, "cannot open '%s'", path.c_str());
         f.in_.seekg(0, std::ios::end);
         const std::streamoff size = f.in_.tellg();
-        if (size < 0) return status::error(errc::bad_argument, "cannot read the size of '%s'", path.c_str());
+        if (size < 0)
+            return status::error(errc::bad_argument, "cannot read the size of '%s'", path.c_str());
         f.file_size_ = static_cast<std::uint64_t>(size);
         if (f.file_size_ < 8)
-            return status::error(errc::corrupt_data, "file is %llu bytes: too short for the 8-byte header length",
+            return status::error(errc::corrupt_data,
+                                 "file is %llu bytes: too short for the 8-byte header length",
                                  static_cast<unsigned long long>(f.file_size_));
         std::uint8_t prefix[8];
         SIEVE_TRY(f.read_at(0, prefix, 8));
         const std::uint64_t header_bytes = detail::load_le(prefix, 8);
         if (header_bytes > f.file_size_ - 8)
-            return status::error(errc::corrupt_data, "header length %llu runs past the end of the file (%llu bytes)",
+            return status::error(errc::corrupt_data,
+                                 "header length %llu runs past the end of the file (%llu bytes)",
                                  static_cast<unsigned long long>(header_bytes),
                                  static_cast<unsigned long long>(f.file_size_));
         if (header_bytes > max_header_bytes)
-            return status::error(errc::corrupt_data, "header length %llu exceeds the %llu-byte limit",
+            return status::error(errc::corrupt_data,
+                                 "header length %llu exceeds the %llu-byte limit",
                                  static_cast<unsigned long long>(header_bytes),
                                  static_cast<unsigned long long>(max_header_bytes));
         std::vector<std::uint8_t> header(static_cast<std::size_t>(header_bytes));
         SIEVE_TRY(f.read_at(8, header.data(), header.size()));
-        auto index = parse_safetensors_index(header.data(), header.size(), f.file_size_ - 8 - header_bytes);
+        auto index =
+            parse_safetensors_index(header.data(), header.size(), f.file_size_ - 8 - header_bytes);
         if (!index.ok()) return index.error();
         f.index_ = std::move(index).value();
         f.index_.data_offset = 8 + header_bytes;
@@ -309,12 +334,15 @@ public:
 private:
     sieve::status read_at(std::uint64_t offset, std::uint8_t* out, std::size_t bytes) {
         if (offset > file_size_ || bytes > file_size_ - offset)
-            return sieve::status::error(sieve::errc::corrupt_data, "read of %zu bytes at %llu runs past the file end",
-                                        bytes, static_cast<unsigned long long>(offset));
+            return sieve::status::error(sieve::errc::corrupt_data,
+                                        "read of %zu bytes at %llu runs past the file end", bytes,
+                                        static_cast<unsigned long long>(offset));
         in_.clear();
         in_.seekg(static_cast<std::streamoff>(offset));
         in_.read(reinterpret_cast<char*>(out), static_cast<std::streamsize>(bytes));
-        if (!in_) return sieve::status::error(sieve::errc::corrupt_data, "cannot read '%s'", path_.c_str());
+        if (!in_)
+            return sieve::status::error(sieve::errc::corrupt_data, "cannot read '%s'",
+                                        path_.c_str());
         return {};
     }
 

@@ -1,12 +1,11 @@
 // sieve-pack's per-layer table: one row per packed matrix, printed with fmt.
 #pragma once
 
-#include <sieve/io/blob_reader.hpp>
-#include <sieve/sieve.hpp>
-
 #include <fmt/format.h>
 
 #include <cstdint>
+#include <sieve/io/blob_reader.hpp>
+#include <sieve/sieve.hpp>
 #include <string>
 #include <type_traits>
 #include <vector>
@@ -67,11 +66,22 @@ inline summary_row describe(const sieve::io::blob_entry& e) {
             row.nnz = static_cast<std::size_t>(e.sections[s].size) / value_bytes;
     }
     switch (e.format) {
-    case sieve::io::blob_format::dense: row.format = "dense"; row.nnz = row.rows * row.cols; break;
-    case sieve::io::blob_format::csr: row.format = "csr"; break;
-    case sieve::io::blob_format::nm: row.format = fmt::format("{}:{}", e.param_a, e.param_b); break;
-    case sieve::io::blob_format::bsr: row.format = fmt::format("bsr:{}x{}", e.param_a, e.param_b); break;
-    default: row.format = sieve::io::to_string(e.format); break;
+        case sieve::io::blob_format::dense:
+            row.format = "dense";
+            row.nnz = row.rows * row.cols;
+            break;
+        case sieve::io::blob_format::csr:
+            row.format = "csr";
+            break;
+        case sieve::io::blob_format::nm:
+            row.format = fmt::format("{}:{}", e.param_a, e.param_b);
+            break;
+        case sieve::io::blob_format::bsr:
+            row.format = fmt::format("bsr:{}x{}", e.param_a, e.param_b);
+            break;
+        default:
+            row.format = sieve::io::to_string(e.format);
+            break;
     }
     return row;
 }
@@ -81,23 +91,30 @@ inline summary_row describe(const sieve::io::blob_entry& e) {
 // fp32, "n/a" for int8 read back from a blob.
 inline void print_table(const std::vector<summary_row>& rows) {
     std::size_t name_width = 4;
-    for (const summary_row& r : rows) name_width = r.name.size() > name_width ? r.name.size() : name_width;
-    fmt::print("{:<{}}  {:>11}  {:>9}  {:>5}  {:>9}  {:>10}  {:>10}  {:>7}  {:>10}\n", "name", name_width, "shape",
-               "format", "dtype", "nnz", "bytes", "saved", "saved%", "max|err|");
+    for (const summary_row& r : rows)
+        name_width = r.name.size() > name_width ? r.name.size() : name_width;
+    fmt::print("{:<{}}  {:>11}  {:>9}  {:>5}  {:>9}  {:>10}  {:>10}  {:>7}  {:>10}\n", "name",
+               name_width, "shape", "format", "dtype", "nnz", "bytes", "saved", "saved%",
+               "max|err|");
     std::size_t total_bytes = 0, total_dense = 0;
     for (const summary_row& r : rows) {
         const double dense = static_cast<double>(r.rows * r.cols * sizeof(float));
         const double percent = dense == 0.0 ? 0.0 : 100.0 * static_cast<double>(r.saved()) / dense;
-        const std::string error =
-            r.error_known ? fmt::format("{:.3e}", r.max_quant_error) : std::string(r.int8 ? "n/a" : "-");
-        fmt::print("{:<{}}  {:>11}  {:>9}  {:>5}  {:>9}  {:>10}  {:>10}  {:>6.1f}%  {:>10}\n", r.name, name_width,
-                   r.shape, r.format, r.dtype, r.nnz, r.bytes, r.saved(), percent, error);
+        const std::string error = r.error_known ? fmt::format("{:.3e}", r.max_quant_error)
+                                                : std::string(r.int8 ? "n/a" : "-");
+        fmt::print("{:<{}}  {:>11}  {:>9}  {:>5}  {:>9}  {:>10}  {:>10}  {:>6.1f}%  {:>10}\n",
+                   r.name, name_width, r.shape, r.format, r.dtype, r.nnz, r.bytes, r.saved(),
+                   percent, error);
         total_bytes += r.bytes;
         total_dense += r.rows * r.cols * sizeof(float);
     }
-    const long long saved = static_cast<long long>(total_dense) - static_cast<long long>(total_bytes);
-    fmt::print("total: {} matrices, {} bytes, {} saved against dense fp32 ({:.1f}%)\n", rows.size(), total_bytes,
-               saved, total_dense == 0 ? 0.0 : 100.0 * static_cast<double>(saved) / static_cast<double>(total_dense));
+    const long long saved =
+        static_cast<long long>(total_dense) - static_cast<long long>(total_bytes);
+    fmt::print("total: {} matrices, {} bytes, {} saved against dense fp32 ({:.1f}%)\n", rows.size(),
+               total_bytes, saved,
+               total_dense == 0
+                   ? 0.0
+                   : 100.0 * static_cast<double>(saved) / static_cast<double>(total_dense));
 }
 
 }  // namespace sieve_pack

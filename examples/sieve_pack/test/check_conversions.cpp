@@ -37,7 +37,8 @@ int main(int argc, char** argv) {
         }
         std::size_t nans = 0, infinities = 0;
         for (std::size_t i = 0; i < got.size(); ++i) {
-            const bool same = std::isnan(want[i]) ? std::isnan(got[i]) : std::memcmp(&got[i], &want[i], 4) == 0;
+            const bool same =
+                std::isnan(want[i]) ? std::isnan(got[i]) : std::memcmp(&got[i], &want[i], 4) == 0;
             if (!same && failures++ < 10)
                 std::fprintf(stderr, "%s: pattern 0x%04zx converts to %a, expected %a\n", name, i,
                              static_cast<double>(got[i]), static_cast<double>(want[i]));
