@@ -8,12 +8,14 @@
 #          sieve-pack and its tests: build and run the tests
 #   bench  test + Google Benchmark and the baselines (OpenBLAS, oneDNN, Eigen)
 #   cross  test + the aarch64 cross compiler and qemu (tests run under qemu-aarch64)
+#   fuzz   test + clang and its runtime libraries (libFuzzer, ASan, UBSan): tools/fuzz.sh
 #   ci     all of the above + git and binutils (nm, objdump) for .ci/run
 set -euo pipefail
 
 test_pkgs=(g++ cmake make libxsimd-dev catch2 libfmt-dev nlohmann-json3-dev python3)
 bench_pkgs=(libbenchmark-dev libopenblas-dev libdnnl-dev libeigen3-dev)
 cross_pkgs=(qemu-user g++-aarch64-linux-gnu)
+fuzz_pkgs=(clang libclang-rt-14-dev)  # Debian 12's clang is 14; libFuzzer is in libclang-rt
 ci_pkgs=(git binutils)
 
 wanted=()
@@ -22,9 +24,10 @@ for set in "${@:-test}"; do
         test) wanted+=("${test_pkgs[@]}") ;;
         bench) wanted+=("${test_pkgs[@]}" "${bench_pkgs[@]}") ;;
         cross) wanted+=("${test_pkgs[@]}" "${cross_pkgs[@]}") ;;
-        ci) wanted+=("${test_pkgs[@]}" "${bench_pkgs[@]}" "${cross_pkgs[@]}" "${ci_pkgs[@]}") ;;
+        fuzz) wanted+=("${test_pkgs[@]}" "${fuzz_pkgs[@]}") ;;
+        ci) wanted+=("${test_pkgs[@]}" "${bench_pkgs[@]}" "${cross_pkgs[@]}" "${fuzz_pkgs[@]}" "${ci_pkgs[@]}") ;;
         *)
-            echo "usage: $0 [test|bench|cross|ci]..." >&2
+            echo "usage: $0 [test|bench|cross|fuzz|ci]..." >&2
             exit 2
             ;;
     esac

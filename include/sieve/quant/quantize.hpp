@@ -89,7 +89,11 @@ struct quantizer {
             amax = std::fabs(w) > amax ? std::fabs(w) : amax;
         });
         if (!bad.ok()) return bad;
-        for (std::size_t i = 0; i < count; ++i) scales[i] /= 127.0f;
+        for (std::size_t i = 0; i < count; ++i) {
+            scales[i] /= 127.0f;
+            // 127 * scale must stay finite: a max |w| near FLT_MAX would dequantize to Inf.
+            while (std::isinf(scales[i] * 127.0f)) scales[i] = std::nextafter(scales[i], 0.0f);
+        }
 
         double err_sq = 0.0, norm_sq = 0.0, err_max = 0.0;
         std::size_t values = 0;
