@@ -50,6 +50,15 @@ const T* bitmap_step(std::uint64_t bits, const T* values, const float* x, vfloat
     return values;
 }
 
+// The values of a view for kernels that load whole vectors from them: an empty matrix may
+// come without any (null), which they read as zeros from here instead (64 bytes).
+template <class T>
+inline constexpr T bitmap_no_values[64 / sizeof(T)] = {};
+template <class T>
+const T* bitmap_values(const bitmap_view<T>& w) noexcept {
+    return w.values != nullptr ? w.values : bitmap_no_values<T>;
+}
+
 // Values a GEMV prefetches ahead of the one it expands: a few steps at 50% density.
 template <class T>
 inline constexpr std::size_t bitmap_prefetch_values = 1024 / sizeof(T);
@@ -65,7 +74,7 @@ void bitmap_gemv(const bitmap_view<T>& w, const float* x, float* y, const epilog
     alignas(64) float results[L];
     std::size_t pending = 0;
     for (std::size_t m = 0; m < w.rows; ++m) {
-        const T* values = w.values + w.row_ptr[m];
+        const T* values = bitmap_values(w) + w.row_ptr[m];
         const std::uint64_t* mask = w.mask + m * w.words;
         const row_scales<T> scales(w.scales, m);
         vfloat<A> acc(0.0f);
@@ -151,7 +160,7 @@ void gemv_w8a8(const bitmap_view<std::int8_t>& w, const float* x, float* y, cons
     w8a8_row_store<A> out{quantize_vector<A>(x, K, scratch), y, ep};
     const w8a8_row_flush<A> flush(w.scales.group);
     for (std::size_t m = 0; m < w.rows; ++m) {
-        const std::int8_t* values = w.values + w.row_ptr[m];
+        const std::int8_t* values = detail::bitmap_values(w) + w.row_ptr[m];
         const std::uint64_t* mask = w.mask + m * w.words;
         const row_scales<std::int8_t> scales(w.scales, m);
         w8a8_acc<A> acc;
