@@ -12,7 +12,7 @@
 // W8A8 GEMV expands 4 * lanes int8 weights to their dense positions for one int8 dot
 // product with the quantized token (zero-padded to whole mask words).
 // GEMM walks each step's set bits and does two FMAs per kept weight against the packed
-// activation panel (W8A8: one int8 dot product per nonzero quad of positions).
+// activation panel (W8A8: one int8 dot product per quad of positions holding a kept weight).
 #pragma once
 
 #include <cstddef>
@@ -200,15 +200,18 @@ void gemm_w8a8(const bitmap_view<std::int8_t>& w, matrix_view<const float> x, ma
                 alignas(64) std::int8_t dense[B];
                 expand_bytes(values, bits, A{}).store_aligned(dense);
                 values += __builtin_popcountll(bits);
-                for (std::size_t q = 0; q < B / 4; ++q) {
-                    if ((bits >> (4 * q) & 0xFu) == 0) continue;
-                    const std::size_t kq = k + 4 * q;
+                // Bit 4q set when quad q holds a kept weight: the loop visits those alone, with
+                // no branch per empty quad to mispredict.
+                std::uint64_t quads = (bits | bits >> 1 | bits >> 2 | bits >> 3) & 0x1111111111111111ull;
+                for (; quads != 0; quads &= quads - 1) {
+                    const auto offset = static_cast<std::size_t>(__builtin_ctzll(quads));  // 4 q
+                    const std::size_t kq = k + offset;
                     if (scales.group_end(group_start, kq + 1) <= kq || quads_since_flush == 8192) {
                         acc.flush(scales.at(group_start));  // kq starts a new scale group
                         group_start = kq;
                         quads_since_flush = 0;
                     }
-                    acc.part = dot_i8(acc.part, broadcast_quad<A>(dense + 4 * q),
+                    acc.part = dot_i8(acc.part, broadcast_quad<A>(dense + offset),
                                       vbyte<A>::load_aligned(panel + kq / 4 * B), A{});
                     ++quads_since_flush;
                 }
