@@ -66,7 +66,7 @@ const std::vector<shape_plan>& plans() {
 }
 
 // The headline (sieve_bench without options): decode (GEMV) and a 32-token prefill (GEMM) of
-// one LLM projection: the N:M patterns, the whole sweep of the unstructured (CSR) and the
+// one LLM projection: the N:M patterns, the whole sweep of the unstructured (CSR, bitmap) and the
 // block format that serves both ops (BSR 4x4), Eigen's sparse product as the peer (GEMV: its
 // GEMM is far slower); then what int8 adds, alone (dense, against oneDNN's integer GEMM) and
 // with sparsity (2:4, BSR 4x4 at 90%). The dense fp32 references come with them. About two
@@ -78,6 +78,7 @@ const std::map<std::pair<std::string, std::string>, std::set<int>>& headline_pic
         {{"nm2:4", "fp32"}, {50}},
         {{"nm1:4", "fp32"}, {75}},
         {{"csr", "fp32"}, {50, 70, 80, 90, 95}},
+        {{"bitmap", "fp32"}, {50, 70, 80, 90, 95}},
         {{"bsr4x4", "fp32"}, {50, 70, 80, 90, 95}},
         {{"eigen-csr", "fp32"}, {50, 70, 90}},
         {{"dense", "int8"}, {0}},

@@ -52,6 +52,12 @@ template <class T, class F> void for_each_array(sieve::csr_view<T>& v, F&& f) {
     f(v.values, nnz * sizeof(T));
     for_each_scale(v.scales, v.rows, f);
 }
+template <class T, class F> void for_each_array(sieve::bitmap_view<T>& v, F&& f) {
+    f(v.mask, v.rows * v.words * sizeof(std::uint64_t));
+    f(v.row_ptr, (v.rows + 1) * sizeof(std::uint32_t));
+    f(v.values, v.nnz() * sizeof(T));
+    for_each_scale(v.scales, v.rows, f);
+}
 template <class T, class F> void for_each_array(sieve::nm_view<T>& v, F&& f) {
     f(v.values, v.rows * v.values_ld * sizeof(T));
     f(v.meta, v.rows * v.meta_ld);

@@ -110,6 +110,9 @@ std::vector<format_entry> sieve_entries() {
     add_format(out, "csr", sweep, [](sieve::matrix_view<const float> w, double s) {
         return sieve::csr_matrix<>::pack(w, sieve::selection::magnitude(s));
     });
+    add_format(out, "bitmap", sweep, [](sieve::matrix_view<const float> w, double s) {
+        return sieve::bitmap_matrix<>::pack(w, sieve::selection::magnitude(s));
+    });
     // Every block shape with runtime-dispatched kernels: 1xC along K (GEMV), Rx1 along M
     // (GEMM), 4x4 for both.
     add_bsr<1, 4>(out);

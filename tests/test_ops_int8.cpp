@@ -79,7 +79,7 @@ TEMPLATE_TEST_CASE("w8a8 gemv and gemm match the quantized-token product and sta
 }
 
 TEMPLATE_TEST_CASE("w8a8: a token holding NaN or Inf gives NaN in every output of that token, others are untouched",
-                   "[int8][w8a8][nan]", dense_i8_g32, csr_i8_g64, nm_2_4_i8_g32, bsr_1x4_i8_g32, bsr_4x1_i8_g128) {
+                   "[int8][w8a8][nan]", dense_i8_g32, csr_i8_g64, bitmap_i8_g32, nm_2_4_i8_g32, bsr_1x4_i8_g32, bsr_4x1_i8_g128) {
     SIEVE_ON_EACH_ISA();
     rng r(831);
     const auto w = pack_weights<TestType>(random_matrix(r, 13, 70), false);

@@ -343,10 +343,11 @@ TEST_CASE("a thread pool runs every task once, from many callers and from inside
     CHECK(count == 5);
 }
 
-TEST_CASE("row cuts cover every row once, follow nonzeros for CSR and block rows for BSR",
+TEST_CASE("row cuts cover every row once, follow nonzeros for CSR and bitmap and block rows for BSR",
           "[parallel][partition]") {
     rng r(99);
     const auto csr_w = skewed_weights<csr>(r);
+    const auto bitmap_w = skewed_weights<bitmap>(r);
     const auto bsr_w = skewed_weights<bsr_4x4>(r);
     const auto dense_w = skewed_weights<dense>(r);
     auto check_cover = [](const auto& view, std::size_t parts) {
@@ -363,6 +364,7 @@ TEST_CASE("row cuts cover every row once, follow nonzeros for CSR and block rows
     for (std::size_t parts = 1; parts <= 9; ++parts) {
         CAPTURE(parts);
         check_cover(csr_w.matrix.view(), parts);
+        check_cover(bitmap_w.matrix.view(), parts);
         check_cover(bsr_w.matrix.view(), parts);
         check_cover(dense_w.matrix.view(), parts);
     }
@@ -378,6 +380,19 @@ TEST_CASE("row cuts cover every row once, follow nonzeros for CSR and block rows
         CAPTURE(p, range.m0, range.m1, cost, total);
         CHECK(cost + widest_row >= total / parts);
         CHECK(cost <= total / parts + widest_row);
+    }
+    // Bitmap: the same, each row also costing its mask (two values per 64-bit word).
+    const auto b = bitmap_w.matrix.view();
+    const std::size_t row_cost = 2 * b.words + 1, b_total = b.nnz() + b.rows * row_cost;
+    std::size_t widest = 0;
+    for (std::size_t m = 0; m < b.rows; ++m)
+        widest = std::max<std::size_t>(widest, b.row_ptr[m + 1] - b.row_ptr[m] + row_cost);
+    for (std::size_t p = 0; p < parts; ++p) {
+        const auto range = sieve::detail::part_rows(b, p, parts);
+        const std::size_t cost = b.row_ptr[range.m1] - b.row_ptr[range.m0] + (range.m1 - range.m0) * row_cost;
+        CAPTURE(p, range.m0, range.m1, cost, b_total);
+        CHECK(cost + widest >= b_total / parts);
+        CHECK(cost <= b_total / parts + widest);
     }
 }
 

@@ -31,6 +31,7 @@
 #include "core/error.hpp"
 #include "core/views.hpp"
 #include "epilogue.hpp"
+#include "formats/bitmap.hpp"
 #include "formats/bsr.hpp"
 #include "formats/csr.hpp"
 #include "formats/dense.hpp"
@@ -48,11 +49,13 @@ namespace detail {
 template <class T> dense_view<T> view_of(const dense_matrix<T>& w) noexcept { return w.view(); }
 template <class T> csr_view<T> view_of(const csr_matrix<T>& w) noexcept { return w.view(); }
 template <class T> nm_view<T> view_of(const nm_matrix<T>& w) noexcept { return w.view(); }
+template <class T> bitmap_view<T> view_of(const bitmap_matrix<T>& w) noexcept { return w.view(); }
 template <class T, std::size_t R, std::size_t C>
 bsr_view<T, R, C> view_of(const bsr_matrix<T, R, C>& w) noexcept { return w.view(); }
 template <class T> const dense_view<T>& view_of(const dense_view<T>& w) noexcept { return w; }
 template <class T> const csr_view<T>& view_of(const csr_view<T>& w) noexcept { return w; }
 template <class T> const nm_view<T>& view_of(const nm_view<T>& w) noexcept { return w; }
+template <class T> const bitmap_view<T>& view_of(const bitmap_view<T>& w) noexcept { return w; }
 template <class T, std::size_t R, std::size_t C>
 const bsr_view<T, R, C>& view_of(const bsr_view<T, R, C>& w) noexcept { return w; }
 

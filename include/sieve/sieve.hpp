@@ -21,6 +21,7 @@
 #include "formats/csr.hpp"
 #include "formats/nm.hpp"
 #include "formats/bsr.hpp"
+#include "formats/bitmap.hpp"
 #include "formats/structured.hpp"
 #include "quant/quantize.hpp"
 #include "quant/structured.hpp"

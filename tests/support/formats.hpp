@@ -54,6 +54,16 @@ std::vector<std::uint8_t> stored_positions(const sieve::nm_view<T>& v) {
     return out;
 }
 
+// Bit c % 64 of word c / 64 of row r's mask (formats/bitmap.hpp).
+template <class T>
+std::vector<std::uint8_t> stored_positions(const sieve::bitmap_view<T>& v) {
+    std::vector<std::uint8_t> out(v.rows * v.cols, 0);
+    for (std::size_t r = 0; r < v.rows; ++r)
+        for (std::size_t c = 0; c < v.cols; ++c)
+            out[r * v.cols + c] = (v.mask[r * v.words + c / 64] >> (c % 64)) & 1u;
+    return out;
+}
+
 template <class T, std::size_t R, std::size_t C>
 std::vector<std::uint8_t> stored_positions(const sieve::bsr_view<T, R, C>& v) {
     std::vector<std::uint8_t> out(v.rows * v.cols, 0);
@@ -90,6 +100,21 @@ struct dense {
 struct csr {
     using matrix = sieve::csr_matrix<float>;
     static constexpr std::size_t tile_m = 1, tile_k = 16;
+    static constexpr bool sparsity_target = true;
+    static sieve::result<matrix> pack_with(sieve::matrix_view<const float> w,
+                                           const sieve::selection& how) {
+        return matrix::pack(w, how);
+    }
+    static sieve::result<matrix> pack(sieve::matrix_view<const float> w, bool prune) {
+        return matrix::pack(
+            w, prune ? sieve::selection::magnitude(0.5) : sieve::selection::nonzeros());
+    }
+};
+
+// tile_k: the 64-position mask word the kernels step through.
+struct bitmap {
+    using matrix = sieve::bitmap_matrix<float>;
+    static constexpr std::size_t tile_m = 1, tile_k = 64;
     static constexpr bool sparsity_target = true;
     static sieve::result<matrix> pack_with(sieve::matrix_view<const float> w,
                                            const sieve::selection& how) {
@@ -145,12 +170,12 @@ using bsr_4x4 = bsr<4, 4>;
 // `using namespace sieve_test;`. Catch appends the type's name to the test name
 // ("... - bsr_4x4"), so `ctest -R bsr` or `sieve_tests "*nm_2_4*"` selects a format.
 #define SIEVE_TEST_FORMATS                                                                      \
-    dense, csr, nm_2_4, nm_1_4, nm_4_8, bsr_1x4, bsr_1x8, bsr_1x16, bsr_4x1, bsr_8x1, bsr_16x1, \
+    dense, csr, bitmap, nm_2_4, nm_1_4, nm_4_8, bsr_1x4, bsr_1x8, bsr_1x16, bsr_4x1, bsr_8x1, bsr_16x1, \
         bsr_4x4
 #define SIEVE_TEST_BSR_SHAPES bsr_1x4, bsr_1x8, bsr_1x16, bsr_4x1, bsr_8x1, bsr_16x1, bsr_4x4
 // One format of each family, for checks that do not depend on the format's details (the
 // argument checks of gemv / gemm are shared, but each family reaches them through its view).
-#define SIEVE_TEST_FORMAT_FAMILIES dense, csr, nm_2_4, bsr_4x4
+#define SIEVE_TEST_FORMAT_FAMILIES dense, csr, bitmap, nm_2_4, bsr_4x4
 
 // int8 weights: the fp32 format F packed as it packs, then quantized with scale groups of G
 // K positions (0: one scale per row). Its unpacked form is the dequantized matrix, so the
@@ -175,6 +200,9 @@ using dense_i8_row = int8<dense, 0>;
 using dense_i8_g32 = int8<dense, 32>;
 using csr_i8_g64 = int8<csr, 64>;
 using csr_i8_row = int8<csr, 0>;
+using bitmap_i8_g32 = int8<bitmap, 32>;
+using bitmap_i8_row = int8<bitmap, 0>;
+using bitmap_i8_g128 = int8<bitmap, 128>;
 using nm_2_4_i8_g32 = int8<nm_2_4, 32>;
 using nm_2_4_i8_row = int8<nm_2_4, 0>;
 using nm_1_4_i8_g128 = int8<nm_1_4, 128>;
@@ -187,9 +215,9 @@ using bsr_8x1_i8_row = int8<bsr_8x1, 0>;
 using bsr_16x1_i8_g32 = int8<bsr_16x1, 32>;
 using bsr_4x4_i8_g64 = int8<bsr_4x4, 64>;
 #define SIEVE_TEST_INT8_FORMATS                                                                      \
-    dense_i8_row, dense_i8_g32, csr_i8_g64, csr_i8_row, nm_2_4_i8_g32, nm_2_4_i8_row, nm_1_4_i8_g128, \
-        nm_4_8_i8_g64, bsr_1x4_i8_g32, bsr_1x8_i8_row, bsr_1x16_i8_g64, bsr_4x1_i8_g128, bsr_8x1_i8_row, \
-        bsr_16x1_i8_g32, bsr_4x4_i8_g64
+    dense_i8_row, dense_i8_g32, csr_i8_g64, csr_i8_row, bitmap_i8_g32, bitmap_i8_row, bitmap_i8_g128, \
+        nm_2_4_i8_g32, nm_2_4_i8_row, nm_1_4_i8_g128, nm_4_8_i8_g64, bsr_1x4_i8_g32, bsr_1x8_i8_row,  \
+        bsr_1x16_i8_g64, bsr_4x1_i8_g128, bsr_8x1_i8_row, bsr_16x1_i8_g32, bsr_4x4_i8_g64
 
 // A packed weight matrix with what the checks need beside it: its dense (unpacked) form and
 // the positions it stores.

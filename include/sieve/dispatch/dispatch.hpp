@@ -60,6 +60,7 @@
 #define SIEVE_STATIC_INT8_ARCH SIEVE_STATIC_ARCH
 #endif
 #ifdef SIEVE_STATIC_ARCH
+#include "../kernels/bitmap.hpp"
 #include "../kernels/bsr.hpp"
 #include "../kernels/csr.hpp"
 #include "../kernels/dense.hpp"

@@ -15,6 +15,7 @@
 #error "define SIEVE_INSTANTIATE_ARCH to an xsimd arch before including instantiate.hpp"
 #endif
 
+#include "../kernels/bitmap.hpp"
 #include "../kernels/bsr.hpp"
 #include "../kernels/csr.hpp"
 #include "../kernels/declare.hpp"

@@ -17,6 +17,7 @@
 
 #include "../core/views.hpp"
 #include "../epilogue.hpp"
+#include "../formats/bitmap.hpp"
 #include "../formats/bsr.hpp"
 #include "../formats/csr.hpp"
 #include "../formats/dense.hpp"
@@ -36,6 +37,7 @@ inline constexpr std::size_t gemv_scratch_bytes(std::size_t k) noexcept { return
 template <class A, class T> void gemv(const dense_view<T>&, const float*, float*, const epilogue&) noexcept;
 template <class A, class T> void gemv(const csr_view<T>&, const float*, float*, const epilogue&) noexcept;
 template <class A, class T> void gemv(const nm_view<T>&, const float*, float*, const epilogue&) noexcept;
+template <class A, class T> void gemv(const bitmap_view<T>&, const float*, float*, const epilogue&) noexcept;
 template <class A, class T, std::size_t R, std::size_t C>
 void gemv(const bsr_view<T, R, C>&, const float*, float*, const epilogue&) noexcept;
 
@@ -45,6 +47,8 @@ template <class A, class T>
 void gemm(const csr_view<T>&, matrix_view<const float>, matrix_view<float>, const epilogue&, float*) noexcept;
 template <class A, class T>
 void gemm(const nm_view<T>&, matrix_view<const float>, matrix_view<float>, const epilogue&, float*) noexcept;
+template <class A, class T>
+void gemm(const bitmap_view<T>&, matrix_view<const float>, matrix_view<float>, const epilogue&, float*) noexcept;
 template <class A, class T, std::size_t R, std::size_t C>
 void gemm(const bsr_view<T, R, C>&, matrix_view<const float>, matrix_view<float>, const epilogue&,
           float*) noexcept;
@@ -55,6 +59,8 @@ template <class A>
 void gemv_w8a8(const csr_view<std::int8_t>&, const float*, float*, const epilogue&, std::int8_t*) noexcept;
 template <class A>
 void gemv_w8a8(const nm_view<std::int8_t>&, const float*, float*, const epilogue&, std::int8_t*) noexcept;
+template <class A>
+void gemv_w8a8(const bitmap_view<std::int8_t>&, const float*, float*, const epilogue&, std::int8_t*) noexcept;
 template <class A, std::size_t R, std::size_t C>
 void gemv_w8a8(const bsr_view<std::int8_t, R, C>&, const float*, float*, const epilogue&, std::int8_t*) noexcept;
 
@@ -66,6 +72,9 @@ void gemm_w8a8(const csr_view<std::int8_t>&, matrix_view<const float>, matrix_vi
                float*) noexcept;
 template <class A>
 void gemm_w8a8(const nm_view<std::int8_t>&, matrix_view<const float>, matrix_view<float>, const epilogue&,
+               float*) noexcept;
+template <class A>
+void gemm_w8a8(const bitmap_view<std::int8_t>&, matrix_view<const float>, matrix_view<float>, const epilogue&,
                float*) noexcept;
 template <class A, std::size_t R, std::size_t C>
 void gemm_w8a8(const bsr_view<std::int8_t, R, C>&, matrix_view<const float>, matrix_view<float>, const epilogue&,
@@ -80,6 +89,7 @@ void gemm_w8a8(const bsr_view<std::int8_t, R, C>&, matrix_view<const float>, mat
     X(::sieve::dense_view<T>)                                                                       \
     X(::sieve::csr_view<T>)                                                                         \
     X(::sieve::nm_view<T>)                                                                          \
+    X(::sieve::bitmap_view<T>)                                                                      \
     X(::sieve::bsr_view<T SIEVE_COMMA 1 SIEVE_COMMA 4>)                                             \
     X(::sieve::bsr_view<T SIEVE_COMMA 1 SIEVE_COMMA 8>)                                             \
     X(::sieve::bsr_view<T SIEVE_COMMA 1 SIEVE_COMMA 16>)                                            \

@@ -4,7 +4,8 @@
 // A task is a range of output rows (GEMV), or a tile of tokens x output rows (GEMM), and it
 // runs the unchanged kernel on a sub-view of the weights: rows [m0, m1) of a format are
 // another view of the same format (dense: values + m0 * ld; CSR: row_ptr + m0, whose
-// entries stay absolute; N:M: values + m0 * values_ld, meta + m0 * meta_ld; BSR:
+// entries stay absolute; N:M: values + m0 * values_ld, meta + m0 * meta_ld; bitmap: mask +
+// m0 * words, row_ptr + m0 (absolute, as for CSR); BSR:
 // block_row_ptr + m0 / R, m0 a multiple of R; int8 scales + m0 * ld), with y + m0 and the
 // bias + m0. Every kernel computes each output row (GEMV) or each (token, row) element
 // (GEMM) from that row's weights alone, in an order fixed by the row, and groups rows or
@@ -14,7 +15,8 @@
 // any order the tasks run in (tests/test_parallel.cpp checks it for every format).
 //
 // Row cuts follow the format's cost: CSR rows by nonzeros (row_ptr is a prefix sum already;
-// a binary search finds each cut), BSR block rows by stored blocks, dense and N:M (uniform
+// a binary search finds each cut), bitmap rows by nonzeros plus the mask (a mask word
+// costs about what two stored values do, so a row costs nnz + 2 * words), BSR block rows by stored blocks, dense and N:M (uniform
 // rows) by row count in steps of 16 rows (a whole epilogue vector on every arch). Each row
 // also costs one unit, so runs of empty rows are spread too. GEMM cuts tokens first, in
 // tiles of 32 (whole activation panels on every arch: fp32 panels are 8..32 tokens, W8A8
@@ -30,6 +32,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "../formats/bitmap.hpp"
 #include "../formats/bsr.hpp"
 #include "../formats/csr.hpp"
 #include "../formats/dense.hpp"
@@ -75,6 +78,10 @@ template <class T>
 std::size_t unit_rows(const csr_view<T>&) noexcept {
     return 1;
 }
+template <class T>
+std::size_t unit_rows(const bitmap_view<T>&) noexcept {
+    return 1;
+}
 template <class T, std::size_t R, std::size_t C>
 std::size_t unit_rows(const bsr_view<T, R, C>&) noexcept {
     return R;
@@ -98,6 +105,10 @@ template <class T>
 std::uint64_t cost_before(const csr_view<T>& w, std::size_t u) noexcept {
     return std::uint64_t{w.row_ptr[u]} - w.row_ptr[0] + u;
 }
+template <class T>
+std::uint64_t cost_before(const bitmap_view<T>& w, std::size_t u) noexcept {
+    return std::uint64_t{w.row_ptr[u]} - w.row_ptr[0] + u * (2 * std::uint64_t{w.words} + 1);
+}
 template <class T, std::size_t R, std::size_t C>
 std::uint64_t cost_before(const bsr_view<T, R, C>& w, std::size_t u) noexcept {
     return (std::uint64_t{w.block_row_ptr[u]} - w.block_row_ptr[0]) * (R * C) + u * R;
@@ -116,6 +127,10 @@ template <class T>
 std::size_t weight_bytes(const nm_view<T>& w) noexcept {
     return w.rows * (w.values_ld * sizeof(T) + w.meta_ld) + scale_bytes<T>(w.scales, w.rows);
 }
+template <class T>
+std::size_t weight_bytes(const bitmap_view<T>& w) noexcept {
+    return w.nnz() * sizeof(T) + w.rows * (w.words * 8 + 4) + scale_bytes<T>(w.scales, w.rows);
+}
 template <class T, std::size_t R, std::size_t C>
 std::size_t weight_bytes(const bsr_view<T, R, C>& w) noexcept {
     return w.nnz_blocks() * (R * C * sizeof(T) + static_cast<std::size_t>(w.width)) +
@@ -133,6 +148,10 @@ std::size_t stored_weights(const csr_view<T>& w) noexcept {
 template <class T>
 std::size_t stored_weights(const nm_view<T>& w) noexcept {
     return w.rows * w.groups * w.pattern.n;
+}
+template <class T>
+std::size_t stored_weights(const bitmap_view<T>& w) noexcept {
+    return w.nnz();
 }
 template <class T, std::size_t R, std::size_t C>
 std::size_t stored_weights(const bsr_view<T, R, C>& w) noexcept {
@@ -160,6 +179,15 @@ nm_view<T> slice_units(const nm_view<T>& w, std::size_t m0, std::size_t m1) noex
     nm_view<T> out = w;
     out.values = w.values + m0 * w.values_ld;
     out.meta = w.meta + m0 * w.meta_ld;
+    out.rows = m1 - m0;
+    out.scales = scales_from<T>(w.scales, m0);
+    return out;
+}
+template <class T>
+bitmap_view<T> slice_units(const bitmap_view<T>& w, std::size_t m0, std::size_t m1) noexcept {
+    bitmap_view<T> out = w;  // row_ptr entries stay absolute indices into values
+    out.mask = w.mask + m0 * w.words;
+    out.row_ptr = w.row_ptr + m0;
     out.rows = m1 - m0;
     out.scales = scales_from<T>(w.scales, m0);
     return out;

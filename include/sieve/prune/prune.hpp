@@ -8,7 +8,7 @@
 //       W, *stats, {sieve::prune_method::sparsegpt, sieve::prune_target::nm(2, 4), {},
 //                   sieve::quant_config::per_group(64)});
 //
-// Which targets a format takes: dense_matrix and csr_matrix any; nm_matrix an N:M target;
+// Which targets a format takes: dense_matrix, csr_matrix and bitmap_matrix any; nm_matrix an N:M target;
 // bsr_matrix<T, R, C> R x C blocks; channel_pruned_matrix input channels or output
 // neurons. A mismatch (or a bad quantization group) is refused before any pruning work.
 // An int8 format is the fp32 one pruned and packed, then quantized (quant/quantize.hpp):
@@ -20,6 +20,7 @@
 #include <cstdio>
 #include <type_traits>
 
+#include "../formats/bitmap.hpp"
 #include "../formats/bsr.hpp"
 #include "../formats/csr.hpp"
 #include "../formats/dense.hpp"
@@ -93,6 +94,14 @@ struct pruned_packer<csr_matrix<float>> {
     static status accepts(const prune_target&) noexcept { return {}; }
     static result<csr_matrix<float>> pack(const pruned_layer& l, const prune_target&) {
         return csr_matrix<float>::pack(l.weights(), l.as_selection());
+    }
+};
+
+template <>
+struct pruned_packer<bitmap_matrix<float>> {
+    static status accepts(const prune_target&) noexcept { return {}; }
+    static result<bitmap_matrix<float>> pack(const pruned_layer& l, const prune_target&) {
+        return bitmap_matrix<float>::pack(l.weights(), l.as_selection());
     }
 };
 

@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <cstring>
 
+#include "../formats/bitmap.hpp"
 #include "../formats/bsr.hpp"
 #include "../formats/csr.hpp"
 #include "../formats/dense.hpp"
@@ -53,6 +54,14 @@ void for_each_stored(const nm_view<T>& v, Fn&& fn) {
                 const std::size_t k = g * v.pattern.m + static_cast<std::size_t>(__builtin_ctz(bits));
                 if (k < v.cols) fn(m, k, slot);
             }
+    }
+}
+template <class T, class Fn>
+void for_each_stored(const bitmap_view<T>& v, Fn&& fn) {
+    for (std::size_t m = 0; m < v.rows; ++m) {
+        std::size_t i = v.row_ptr[m];
+        for (std::size_t k = 0; k < v.cols; ++k)
+            if (v.kept(m, k)) fn(m, k, i++);
     }
 }
 template <class T, std::size_t R, std::size_t C, class Fn>
@@ -166,6 +175,22 @@ struct quantizer {
         return out;
     }
 
+    static result<bitmap_matrix<std::int8_t>> run(const bitmap_matrix<float>& w, quant_config cfg,
+                                                   quant_report* report) {
+        const char* op = "quantize bitmap";
+        SIEVE_TRY(check(op, cfg));
+        bitmap_matrix<std::int8_t> out;
+        out.rows_ = w.rows_;
+        out.cols_ = w.cols_;
+        out.words_ = w.words_;
+        out.group_ = cfg.group;
+        SIEVE_TRY(copy(out.mask_, w.mask_));
+        SIEVE_TRY(copy(out.row_ptr_, w.row_ptr_));
+        SIEVE_TRY(out.values_.allocate(w.values_.size()));
+        SIEVE_TRY(quantize_values(op, w.view(), cfg, out.scales_, out.values_.data(), same_place, report));
+        return out;
+    }
+
     template <std::size_t R, std::size_t C>
     static result<bsr_matrix<std::int8_t, R, C>> run(const bsr_matrix<float, R, C>& w, quant_config cfg,
                                                       quant_report* report) {
@@ -205,7 +230,7 @@ private:
 
 }  // namespace detail
 
-// The int8 form of a packed fp32 matrix (dense, CSR, N:M or BSR), with scales per row or
+// The int8 form of a packed fp32 matrix (dense, CSR, N:M, bitmap or BSR), with scales per row or
 // per group of 32, 64 or 128 K positions (BSR: the group must be a multiple of the block
 // width). `report`, when given, receives the quantization error.
 inline result<dense_matrix<std::int8_t>> quantize(const dense_matrix<float>& w, quant_config cfg = {},
@@ -218,6 +243,10 @@ inline result<csr_matrix<std::int8_t>> quantize(const csr_matrix<float>& w, quan
 }
 inline result<nm_matrix<std::int8_t>> quantize(const nm_matrix<float>& w, quant_config cfg = {},
                                                quant_report* report = nullptr) {
+    return detail::quantizer::run(w, cfg, report);
+}
+inline result<bitmap_matrix<std::int8_t>> quantize(const bitmap_matrix<float>& w, quant_config cfg = {},
+                                                   quant_report* report = nullptr) {
     return detail::quantizer::run(w, cfg, report);
 }
 template <std::size_t R, std::size_t C>

@@ -12,6 +12,7 @@
 #include <cstdint>
 
 #include "../core/views.hpp"
+#include "../formats/bitmap.hpp"
 #include "../formats/bsr.hpp"
 #include "../formats/csr.hpp"
 #include "../formats/dense.hpp"
@@ -42,6 +43,12 @@ void for_each_in_row(const nm_view<T>& w, std::size_t m, Fn&& fn) {
             ++slot;
         }
     }
+}
+template <class T, class Fn>
+void for_each_in_row(const bitmap_view<T>& w, std::size_t m, Fn&& fn) {
+    const T* values = w.values + w.row_ptr[m];
+    for (std::size_t k = 0; k < w.cols; ++k)
+        if (w.kept(m, k)) fn(k, *values++);
 }
 template <class T, std::size_t R, std::size_t C, class Fn>
 void for_each_in_row(const bsr_view<T, R, C>& w, std::size_t m, Fn&& fn) {

@@ -1,0 +1,225 @@
+// Bitmap GEMV and GEMM: fp32 and int8 weights, and W8A8.
+//
+// GEMV decodes in register, one step (a 64-bit mask word, or half a word for int8 scale
+// groups of 32) at a time: each chunk of L positions takes its L mask bits, expand-loads
+// the next popcount values into the kept lanes (AVX-512 vexpandps / vpexpandd, AVX2 a
+// permute from the rank table, SSE and NEON byte shuffles; isa/helpers.hpp) and FMAs them
+// with the activations, the pruned lanes masked off so a pruned position never touches its
+// activation. The chunks of a step are unrolled at compile time over four accumulators (no
+// branch on the popcount; the value pointer advances by it), the value stream is
+// prefetched a few steps ahead, and the activations past the last whole word come from a
+// zero-padded copy made once per call. int8 partial sums are scaled once per scale group.
+// W8A8 GEMV expands 4 * lanes int8 weights to their dense positions for one int8 dot
+// product with the quantized token (zero-padded to whole mask words).
+// GEMM walks each step's set bits and does two FMAs per kept weight against the packed
+// activation panel (W8A8: one int8 dot product per quad of positions holding a kept weight).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <utility>
+
+#include "../formats/bitmap.hpp"
+#include "common.hpp"
+
+namespace sieve::kernels {
+namespace detail {
+
+// Bits [k, k + S) of a row's mask (S divides 64 and k is a multiple of S).
+template <class A, std::size_t S>
+std::uint64_t bitmap_bits(const std::uint64_t* mask, std::size_t k) noexcept {
+    const std::uint64_t word = mask[k / bitmap_word_bits];
+    if constexpr (S == bitmap_word_bits) return word;
+    else return (word >> (k % bitmap_word_bits)) & ((std::uint64_t{1} << S) - 1);
+}
+
+// Chunk C of a step: expand its values, FMA with x[C L ..], into acc. Returns the next value.
+template <class A, std::size_t C, class T>
+const T* bitmap_chunk(std::uint64_t bits, const T* values, const float* x, vfloat<A>& acc) noexcept {
+    constexpr std::size_t L = lanes<A>;
+    const auto b = static_cast<std::uint32_t>((bits >> (C * L)) & ((std::uint64_t{1} << L) - 1));
+    acc = xsimd::fma(expand_load(values, b, A{}), keep_lanes(vfloat<A>::load_unaligned(x + C * L), b, A{}), acc);
+    return values + __builtin_popcount(b);
+}
+
+// One step of S positions, chunk C into acc[C % 4], unrolled by the pack expansion.
+template <class A, class T, std::size_t... C>
+const T* bitmap_step(std::uint64_t bits, const T* values, const float* x, vfloat<A> (&acc)[4],
+                     std::index_sequence<C...>) noexcept {
+    ((values = bitmap_chunk<A, C>(bits, values, x, acc[C % 4])), ...);
+    return values;
+}
+
+// The values of a view for kernels that load whole vectors from them: an empty matrix may
+// come without any (null), which they read as zeros from here instead (64 bytes).
+template <class T>
+inline constexpr T bitmap_no_values[64 / sizeof(T)] = {};
+template <class T>
+const T* bitmap_values(const bitmap_view<T>& w) noexcept {
+    return w.values != nullptr ? w.values : bitmap_no_values<T>;
+}
+
+// Values a GEMV prefetches ahead of the one it expands: a few steps at 50% density.
+template <class T>
+inline constexpr std::size_t bitmap_prefetch_values = 1024 / sizeof(T);
+
+// GEMV with steps of S positions (scale groups, when int8, are multiples of S).
+template <class A, std::size_t S, class T>
+void bitmap_gemv(const bitmap_view<T>& w, const float* x, float* y, const epilogue& ep) noexcept {
+    constexpr std::size_t L = lanes<A>;
+    static_assert(S % L == 0 && bitmap_word_bits % S == 0, "a step is whole chunks inside one mask word");
+    const std::size_t K = w.cols, span = w.words * bitmap_word_bits, full = K / bitmap_word_bits * bitmap_word_bits;
+    alignas(64) float x_tail[bitmap_word_bits] = {};  // x past the last whole word, zero-padded
+    for (std::size_t k = full; k < K; ++k) x_tail[k - full] = x[k];
+    alignas(64) float results[L];
+    std::size_t pending = 0;
+    for (std::size_t m = 0; m < w.rows; ++m) {
+        const T* values = bitmap_values(w) + w.row_ptr[m];
+        const std::uint64_t* mask = w.mask + m * w.words;
+        const row_scales<T> scales(w.scales, m);
+        vfloat<A> acc(0.0f);
+        for (std::size_t k0 = 0, k1; k0 < span; k0 = k1) {  // one pass per scale group
+            k1 = scales.group_end(k0, span);
+            vfloat<A> part[4] = {vfloat<A>(0.0f), vfloat<A>(0.0f), vfloat<A>(0.0f), vfloat<A>(0.0f)};
+            for (std::size_t k = k0; k < k1; k += S) {
+                __builtin_prefetch(values + bitmap_prefetch_values<T>);
+                const float* xs = k + S <= K ? x + k : x_tail + (k - full);
+                values = bitmap_step<A>(bitmap_bits<A, S>(mask, k), values, xs, part,
+                                        std::make_index_sequence<S / L>{});
+            }
+            const vfloat<A> sum = (part[0] + part[1]) + (part[2] + part[3]);
+            if constexpr (is_int8_weight<T>) acc = xsimd::fma(sum, vfloat<A>(scales.at(k0)), acc);
+            else acc = sum;
+        }
+        results[pending++] = reduce_add<A>(acc);
+        if (pending == L || m + 1 == w.rows) {
+            store_rows<A>(results, pending, m + 1 - pending, y, ep);
+            pending = 0;
+        }
+    }
+}
+
+// Bits of positions [k, k1) of a row's mask, k1 - k <= 64, k a multiple of k1 - k or the
+// start of a word (scale groups are 32 or multiples of 64).
+template <class A>
+std::uint64_t bitmap_range_bits(const std::uint64_t* mask, std::size_t k, std::size_t k1) noexcept {
+    const std::size_t n = k1 - k;
+    const std::uint64_t word = mask[k / bitmap_word_bits] >> (k % bitmap_word_bits);
+    return n >= bitmap_word_bits ? word : word & ((std::uint64_t{1} << n) - 1);
+}
+
+}  // namespace detail
+
+template <class A, class T>
+void gemv(const bitmap_view<T>& w, const float* x, float* y, const epilogue& ep) noexcept {
+    if constexpr (is_int8_weight<T>)
+        if (w.scales.group == 32) return detail::bitmap_gemv<A, 32>(w, x, y, ep);
+    detail::bitmap_gemv<A, bitmap_word_bits>(w, x, y, ep);
+}
+
+template <class A, class T>
+void gemm(const bitmap_view<T>& w, matrix_view<const float> x, matrix_view<float> y, const epilogue& ep,
+          float* workspace) noexcept {
+    constexpr std::size_t P = panel_width<A>;
+    const std::size_t span = w.words * bitmap_word_bits;
+    for_each_panel<A>(x, workspace, [&](const float* panel, std::size_t n0, std::size_t count) {
+        for (std::size_t m = 0; m < w.rows; ++m) {
+            const T* values = w.values + w.row_ptr[m];
+            const std::uint64_t* mask = w.mask + m * w.words;
+            const row_scales<T> scales(w.scales, m);
+            panel_acc<A> acc;
+            for (std::size_t k0 = 0, k1; k0 < span; k0 = k1) {  // one pass per scale group
+                k1 = scales.group_end(k0, span);
+                panel_acc<A> part0, part1;  // kept weights alternate: four FMA chains
+                for (std::size_t k = k0; k < k1; k += bitmap_word_bits) {
+                    const std::size_t end = k + bitmap_word_bits < k1 ? k + bitmap_word_bits : k1;
+                    std::uint64_t bits = detail::bitmap_range_bits<A>(mask, k, end);
+                    const float* step_panel = panel + k * P;
+                    while (bits != 0) {
+                        part0.add(static_cast<float>(*values++), step_panel + static_cast<std::size_t>(__builtin_ctzll(bits)) * P);
+                        bits &= bits - 1;
+                        if (bits == 0) break;
+                        part1.add(static_cast<float>(*values++), step_panel + static_cast<std::size_t>(__builtin_ctzll(bits)) * P);
+                        bits &= bits - 1;
+                    }
+                }
+                part0.add(part1);
+                if constexpr (is_int8_weight<T>) acc.add_scaled(part0, scales.at(k0));
+                else acc = part0;
+            }
+            store_column<A>(acc, m, n0, count, y, ep);
+        }
+    });
+}
+
+template <class A>
+void gemv_w8a8(const bitmap_view<std::int8_t>& w, const float* x, float* y, const epilogue& ep,
+               std::int8_t* scratch) noexcept {
+    constexpr std::size_t B = vbyte<A>::size;
+    const std::size_t K = w.cols, span = w.words * bitmap_word_bits;
+    w8a8_row_store<A> out{quantize_vector<A>(x, K, scratch), y, ep};
+    const w8a8_row_flush<A> flush(w.scales.group);
+    for (std::size_t m = 0; m < w.rows; ++m) {
+        const std::int8_t* values = detail::bitmap_values(w) + w.row_ptr[m];
+        const std::uint64_t* mask = w.mask + m * w.words;
+        const row_scales<std::int8_t> scales(w.scales, m);
+        w8a8_acc<A> acc;
+        std::size_t steps = 0, k_flush = 0;
+        for (std::size_t k = 0; k < span; k += B) {  // span = K rounded up to 64: scratch is zero there
+            const std::uint64_t bits = detail::bitmap_bits<A, B>(mask, k);
+            const vbyte<A> wv = expand_bytes(values, bits, A{});
+            values += __builtin_popcountll(bits);
+            acc.part = dot_i8(acc.part, wv, vbyte<A>::load_unaligned(scratch + k), A{});
+            if (++steps == flush.every || k + B >= span) {
+                acc.flush(w8a8_row_flush<A>::lane_scales(scales, k_flush, K));
+                steps = 0;
+                k_flush = k + B;
+            }
+        }
+        out.push(m, reduce_add<A>(acc.sum));
+    }
+    if (w.rows != 0) out.flush(w.rows - 1);
+}
+
+template <class A>
+void gemm_w8a8(const bitmap_view<std::int8_t>& w, matrix_view<const float> x, matrix_view<float> y,
+               const epilogue& ep, float* workspace) noexcept {
+    constexpr std::size_t B = vbyte<A>::size;
+    const std::size_t span = w.words * bitmap_word_bits;
+    for_each_w8a8_panel<A>(x, y, ep, workspace, [&](const std::int8_t* panel, auto&& store) {
+        for (std::size_t m = 0; m < w.rows; ++m) {
+            const std::int8_t* values = w.values + w.row_ptr[m];
+            const std::uint64_t* mask = w.mask + m * w.words;
+            const row_scales<std::int8_t> scales(w.scales, m);
+            w8a8_acc<A> acc;
+            std::size_t group_start = 0, quads_since_flush = 0;
+            for (std::size_t k = 0; k < span; k += B) {
+                // The weights of B positions made dense, then one dot product per nonzero quad.
+                const std::uint64_t bits = detail::bitmap_bits<A, B>(mask, k);
+                if (bits == 0) continue;
+                alignas(64) std::int8_t dense[B];
+                expand_bytes(values, bits, A{}).store_aligned(dense);
+                values += __builtin_popcountll(bits);
+                // Bit 4q set when quad q holds a kept weight: the loop visits those alone, with
+                // no branch per empty quad to mispredict.
+                std::uint64_t quads = (bits | bits >> 1 | bits >> 2 | bits >> 3) & 0x1111111111111111ull;
+                for (; quads != 0; quads &= quads - 1) {
+                    const auto offset = static_cast<std::size_t>(__builtin_ctzll(quads));  // 4 q
+                    const std::size_t kq = k + offset;
+                    if (scales.group_end(group_start, kq + 1) <= kq || quads_since_flush == 8192) {
+                        acc.flush(scales.at(group_start));  // kq starts a new scale group
+                        group_start = kq;
+                        quads_since_flush = 0;
+                    }
+                    acc.part = dot_i8(acc.part, broadcast_quad<A>(dense + offset),
+                                      vbyte<A>::load_aligned(panel + kq / 4 * B), A{});
+                    ++quads_since_flush;
+                }
+            }
+            acc.flush(scales.at(group_start));
+            store(acc, m);
+        }
+    });
+}
+
+}  // namespace sieve::kernels
