@@ -251,7 +251,7 @@ status gemv(const Weights& weights, span<const float> x, span<float> y, const ep
     SIEVE_TRY(detail::check_gemv("gemv", w, x, y, ep));
     using view_type = std::decay_t<decltype(w)>;
     const std::size_t tasks = detail::gemv_tasks(w, exec);
-    const bool ran = with_active_arch<view_type>([&](auto arch) {
+    const bool ran = w.cols != 0 && with_active_arch<view_type>([&](auto arch) {
         task_detail::for_each_row_task(exec, w, tasks, [&](const view_type& sub, std::size_t m0, std::size_t m1, std::size_t) {
             kernels::gemv<decltype(arch)>(sub, x.data, y.data + m0, task_detail::rows_of(ep, m0, m1));
         });
@@ -292,7 +292,7 @@ status gemm(const Weights& weights, matrix_view<const float> x, matrix_view<floa
     }
     if (x.rows == 0 || w.rows == 0) return {};
     using view_type = std::decay_t<decltype(w)>;
-    const bool ran = with_active_arch<view_type>([&](auto arch) {
+    const bool ran = w.cols != 0 && with_active_arch<view_type>([&](auto arch) {
         task_detail::for_each_tile_task(exec, w, plan, x, y,
                                    [&](const view_type& sub, matrix_view<const float> xt, matrix_view<float> yt,
                                        std::size_t m0, std::size_t m1, std::size_t t) {
@@ -338,7 +338,7 @@ status gemv_w8a8(const Weights& weights, span<const float> x, span<float> y, con
         if (!buffer.ok()) return buffer.error();
         scratch.shared = *buffer;
     }
-    const bool ran = with_active_arch<view_type>([&](auto arch) {
+    const bool ran = w.cols != 0 && with_active_arch<view_type>([&](auto arch) {
         task_detail::for_each_row_task(exec, w, tasks, [&](const view_type& sub, std::size_t m0, std::size_t m1, std::size_t t) {
             float* ws = scratch.get(t);
             if (ws != nullptr)
@@ -381,7 +381,7 @@ status gemm_w8a8(const Weights& weights, matrix_view<const float> x, matrix_view
         scratch.shared = *buffer;
     }
     if (x.rows == 0 || w.rows == 0) return {};
-    const bool ran = with_active_arch<view_type>([&](auto arch) {
+    const bool ran = w.cols != 0 && with_active_arch<view_type>([&](auto arch) {
         task_detail::for_each_tile_task(exec, w, plan, x, y,
                                    [&](const view_type& sub, matrix_view<const float> xt, matrix_view<float> yt,
                                        std::size_t m0, std::size_t m1, std::size_t t) {
