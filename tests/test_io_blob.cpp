@@ -716,6 +716,168 @@ TEST_CASE("blob: section corruptions are refused with their own errors", "[io]")
     }
 }
 
+namespace {
+
+// A blob of two bitmap matrices (K = 70: two mask words per row, the second with 58 bits
+// past K):
+//   0 "a.bitmap"   fp32 6 x 70                    row_ptr, bitmap_mask, values
+//   1 "b.bitmap8"  int8 5 x 70, groups of 32      row_ptr, bitmap_mask, values, scales
+struct bitmap_fixture {
+    sieve::bitmap_matrix<float> a;
+    sieve::bitmap_matrix<std::int8_t> b;
+    sieve::aligned_buffer<std::byte> bytes;
+
+    bitmap_fixture() {
+        rng r(9108);
+        const test_matrix sa = random_matrix(r, 6, 70, {0.5});
+        const test_matrix sb = random_matrix(r, 5, 70, {0.6});
+        a = sieve::bitmap_matrix<float>::pack(sa.view()).value();
+        b = sieve::quantize(*sieve::bitmap_matrix<float>::pack(sb.view()), sieve::quant_config::per_group(32)).value();
+        io::blob_writer w;
+        REQUIRE(w.add("b.bitmap8", b).ok());
+        REQUIRE(w.add("a.bitmap", a).ok());
+        bytes = w.to_bytes().value();
+    }
+
+    blob_copy copy() const { return blob_copy(bytes); }
+};
+
+void run_bitmap_entries(const io::blob_reader& blob) {
+    REQUIRE(blob.size() == 2);
+    auto run = [&](auto view) {
+        INFO(view.message());
+        REQUIRE(view.ok());
+        CHECK(sieve::validate(*view).ok());
+        if (view->rows > 4096 || view->cols > 4096) return;
+        std::vector<float> x(view->cols, 0.5f), y(view->rows);
+        const sieve::status s = sieve::gemv(*view, x, y);
+        INFO(s.message());
+        CHECK(s.ok());
+    };
+    run(blob.get<sieve::bitmap_view<float>>(0));
+    run(blob.get<sieve::bitmap_view<std::int8_t>>(1));
+}
+
+}  // namespace
+
+TEST_CASE("blob: bitmap entries hold their layout; mask, row offset and scale corruptions are refused", "[io]") {
+    namespace L = io::layout;
+    const bitmap_fixture f;
+    {
+        auto blob = io::open_blob({f.bytes.data(), f.bytes.size()});
+        INFO(blob.message());
+        REQUIRE(blob.ok());
+        run_bitmap_entries(*blob);
+        const io::blob_entry e = blob->entry(0);
+        CHECK(e.format == io::blob_format::bitmap);
+        CHECK(e.section_count == 3);
+        CHECK(e.sections[0].kind == io::section_kind::row_ptr);
+        CHECK(e.sections[1].kind == io::section_kind::bitmap_mask);
+        CHECK(e.sections[1].size == 6 * 2 * 8);
+        CHECK(e.sections[2].size == f.a.nnz() * 4);
+        CHECK(blob->entry(1).section_count == 4);
+        CHECK(blob->entry(1).sections[3].size == 5 * 3 * 4);  // ceil(70 / 32) scales per row
+        auto wrong = blob->get<sieve::csr_view<float>>("a.bitmap");
+        REQUIRE_FALSE(wrong.ok());
+        CHECK(wrong.error().code() == sieve::errc::type_mismatch);
+        CHECK(std::string(wrong.message()).find("holds bitmap f32, asked for csr f32") != std::string::npos);
+    }
+    const std::size_t row_ptr = f.copy().section_offset(0, 0), mask = f.copy().section_offset(0, 1);
+    const sieve::bitmap_view<float> v = f.a.view();
+
+    {   // a mask bit set where row 0 keeps nothing: more bits than values
+        std::size_t c = 0;
+        while (c < v.cols && v.kept(0, c)) ++c;
+        REQUIRE(c < v.cols);
+        auto b = f.copy();
+        const std::size_t word = mask + c / 64 * 8;
+        b.set(word, b.get(word, 8) | std::uint64_t{1} << (c % 64), 8);
+        b.reseal();
+        require_open_error(open(b), sieve::errc::corrupt_data, {"'a.bitmap'", "row 0 has", "mask bits set but"});
+    }
+    {   // a kept bit cleared in row 2: fewer bits than values
+        std::size_t c = 0;
+        while (c < v.cols && !v.kept(2, c)) ++c;
+        REQUIRE(c < v.cols);
+        auto b = f.copy();
+        const std::size_t word = mask + (2 * v.words + c / 64) * 8;
+        b.set(word, b.get(word, 8) & ~(std::uint64_t{1} << (c % 64)), 8);
+        b.reseal();
+        require_open_error(open(b), sieve::errc::corrupt_data, {"'a.bitmap'", "row 2 has", "mask bits set but"});
+    }
+    {   // bit 70 of row 0 (word 1, bit 6): past K
+        auto b = f.copy();
+        b.set(mask + 8, b.get(mask + 8, 8) | std::uint64_t{1} << 6, 8);
+        b.reseal();
+        require_open_error(open(b), sieve::errc::corrupt_data, {"'a.bitmap'", "at or past column 70"});
+    }
+    {   // row offsets that decrease
+        auto b = f.copy();
+        b.set(row_ptr + 4, b.get(row_ptr + 8, 4) + 1, 4);
+        b.reseal();
+        require_open_error(open(b), sieve::errc::corrupt_data, {"'a.bitmap'", "row_ptr decreases at row 1"});
+    }
+    {   // a middle offset past nnz
+        auto b = f.copy();
+        b.set(row_ptr + 3 * 4, 100000, 4);
+        b.reseal();
+        require_open_error(open(b), sieve::errc::corrupt_data, {"'a.bitmap'", "row_ptr decreases at row 3"});
+    }
+    {
+        auto b = f.copy();
+        b.set(row_ptr, 1, 4);
+        b.reseal();
+        require_open_error(open(b), sieve::errc::corrupt_data, {"'a.bitmap'", "row_ptr[0]"});
+    }
+    {   // the last offset is nnz: one more than the values stored
+        auto b = f.copy();
+        b.set(row_ptr + 6 * 4, b.get(row_ptr + 6 * 4, 4) + 1, 4);
+        b.reseal();
+        require_open_error(open(b), sieve::errc::truncated, {"'a.bitmap'", "values section has", "needs"});
+    }
+    {   // a mask one word short (the word zeroed, so it may become tail bytes)
+        auto b = f.copy();
+        const std::size_t size = b.section_size(0, 1);
+        b.set(mask + size - 8, 0, 8);
+        b.set(blob_copy::section(0, 1) + L::section_size, size - 8, 8);
+        b.reseal();
+        require_open_error(open(b), sieve::errc::truncated, {"'a.bitmap'", "bitmap_mask section has", "needs"});
+    }
+    {   // K grown to 200: four mask words per row, the section holds two
+        auto b = f.copy();
+        b.set(blob_copy::entry(0) + L::cols, 200, 8);
+        b.reseal();
+        require_open_error(open(b), sieve::errc::truncated, {"'a.bitmap'", "bitmap_mask section"});
+    }
+    for (float bad : {std::numeric_limits<float>::quiet_NaN(), -0.5f}) {
+        auto b = f.copy();
+        b.set(b.section_offset(1, 3) + 4, float_bits(bad), 4);
+        b.reseal();
+        require_open_error(open(b), sieve::errc::corrupt_data, {"'b.bitmap8'", "scale 1 of row 0"});
+    }
+    {   // a nonzero header field bitmap does not use
+        auto b = f.copy();
+        b.set(blob_copy::entry(0) + L::param_a, 2, 4);
+        b.reseal();
+        CHECK_FALSE(open(b).ok());
+    }
+
+    // Every single-byte change, checksums off: refused, or a matrix that validates and runs.
+    rng r(9109);
+    auto b = f.copy();
+    std::size_t refused = 0;
+    for (std::size_t pos = 0; pos < b.size(); ++pos) {
+        CAPTURE(pos);
+        const std::byte old = b.data()[pos];
+        b.data()[pos] ^= static_cast<std::byte>(r.index(1, 255));
+        auto blob = open(b, false);
+        if (blob.ok()) run_bitmap_entries(*blob);
+        else ++refused;
+        b.data()[pos] = old;
+    }
+    CHECK(refused > 0);
+}
+
 TEST_CASE("blob: random single-byte changes are refused or give usable matrices, never a bad read", "[io]") {
     const fixture f;
     rng r(9107);

@@ -20,8 +20,7 @@ a table of what it wrote. Other tensors are skipped, each with a line saying why
 
 options:
   --format F       dense | csr | N:M (e.g. 2:4) | bsr:RxC | bitmap          (default: dense)
-                   bsr blocks: 1x4, 1x8, 1x16, 4x1, 8x1, 16x1, 4x4; bitmap is not in this
-                   sieve yet (an error says so)
+                   bsr blocks: 1x4, 1x8, 1x16, 4x1, 8x1, 16x1, 4x4
                    The tensor's own zeros decide what is stored: a tensor that does not have
                    the format's pattern (e.g. a 2:4 group with 3 nonzeros) is an error.
   --prune[=S]      prune by magnitude to the format instead: N:M keeps the N largest of each

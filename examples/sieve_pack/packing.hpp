@@ -194,10 +194,8 @@ status pack_tensor(const std::string& name, sieve::matrix_view<const float> weig
                 [&](auto shape) { finish(pack_bsr(weights, how, shape)); }, SIEVE_PACK_BSR_SHAPES);
             break;
         case format_choice::kind::bitmap:
-            // The bitmap format has not landed in the library yet; once it has, this line becomes
-            //   finish(sieve::bitmap_matrix<>::pack(weights, how));
-            return status::error(errc::unsupported,
-                                 "--format bitmap: not available yet in this sieve");
+            finish(sieve::bitmap_matrix<>::pack(weights, how));
+            break;
     }
     return outcome;
 }

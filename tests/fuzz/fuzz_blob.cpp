@@ -38,6 +38,8 @@ template <class T, std::size_t R, std::size_t C>
 const T* view_values(const sieve::bsr_view<T, R, C>& v) { return v.values; }
 template <class T>
 const T* view_values(const sieve::channel_pruned_view<T>& v) { return v.inner.values; }
+template <class T>
+const T* view_values(const sieve::bitmap_view<T>& v) { return v.values; }
 
 // Runs the kernels on one bound view of shape that fits a run.
 template <class View>
@@ -68,6 +70,7 @@ void run_entry_typed(const io::blob_reader& blob, std::size_t i, const io::blob_
     case io::blob_format::csr: return bind(type_tag<sieve::csr_view<T>>{});
     case io::blob_format::nm: return bind(type_tag<sieve::nm_view<T>>{});
     case io::blob_format::channel_pruned: return bind(type_tag<sieve::channel_pruned_view<T>>{});
+    case io::blob_format::bitmap: return bind(type_tag<sieve::bitmap_view<T>>{});
     case io::blob_format::bsr:
         for (std::size_t s = 0; s < 7; ++s)
             with_block_shape(s, [&](auto r, auto c) {

@@ -142,6 +142,9 @@ def case_modes(args):
         ["--format", "dense", "--int8", "row"],
         ["--format", "csr", "--prune", "--int8", "group:32"],
         ["--format", "2:4", "--int8", "group:32", "--match", r"layers\.0\.mlp\.up\.weight"],
+        ["--format", "bitmap"],
+        ["--format", "bitmap", "--prune=0.75", "--int8", "row"],
+        ["--format", "bitmap", "--prune", "--int8", "group:32"],
     ]
     for i, options in enumerate(good):
         out = os.path.join(args.dir, "mode_%d.sieve" % i)
@@ -161,7 +164,6 @@ def case_modes(args):
 
     fails(["--format", "2:4"], 1, "tensor 'embed.tokens': nm pack: row 0")
     fails(["--format", "2:4"], 1, "(--prune prunes by magnitude to the format)")
-    fails(["--format", "bitmap"], 1, "--format bitmap: not available yet")
     fails(["--match", "nothing"], 1, "no tensor to pack (6 skipped)")
     fails(["--format", "bsr:3x3"], 2, "BSR blocks are one of 1x4, 1x8, 1x16, 4x1, 8x1, 16x1, 4x4")
     fails(["--format", "3:5"], 2, "--format 3:5: N:M needs")

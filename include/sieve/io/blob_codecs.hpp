@@ -10,7 +10,7 @@
 //   bind<View>(entry)             the view over a checked entry (errc::type_mismatch when a
 //                                 compile-time parameter, the BSR block shape, differs);
 //   describe(view, plan)          the writer's side: header fields and section sources.
-// Adding a format (say bitmap) is one tag in blob_format, one codec struct here, one entry
+// Adding a format is one tag in blob_format, one codec struct here, one entry
 // in `blob_codecs` and one `codec_of` specialization; neither the reader nor the writer changes.
 #pragma once
 
@@ -20,6 +20,7 @@
 #include <limits>
 #include <type_traits>
 
+#include "../formats/bitmap.hpp"
 #include "../formats/bsr.hpp"
 #include "../formats/csr.hpp"
 #include "../formats/dense.hpp"
@@ -213,6 +214,7 @@ struct csr_codec;
 struct nm_codec;
 struct bsr_codec;
 struct channel_pruned_codec;
+struct bitmap_codec;
 template <class T>
 struct codec_of<dense_view<T>> { using type = dense_codec; using value_type = T; };
 template <class T>
@@ -223,6 +225,8 @@ template <class T, std::size_t R, std::size_t C>
 struct codec_of<bsr_view<T, R, C>> { using type = bsr_codec; using value_type = T; };
 template <class T>
 struct codec_of<channel_pruned_view<T>> { using type = channel_pruned_codec; using value_type = T; };
+template <class T>
+struct codec_of<bitmap_view<T>> { using type = bitmap_codec; using value_type = T; };
 template <class View>
 using value_type_of = typename codec_of<View>::value_type;
 
@@ -448,6 +452,48 @@ struct channel_pruned_codec {
     }
 };
 
+// ---- bitmap --------------------------------------------------------------------------------
+// Row pointers first, as for CSR: their last entry sizes the values. bitmap validate() then
+// checks the offsets (start at 0, never decrease, so none passes nnz) against the mask's
+// popcounts, row by row, before any kernel reads a value.
+struct bitmap_codec {
+    static constexpr blob_format format = blob_format::bitmap;
+    static constexpr const char* name = "bitmap";
+    static constexpr unsigned uses = 0;
+    static section_list sections(blob_dtype d) noexcept {
+        return detail::with_scales(d, {section_kind::row_ptr, section_kind::bitmap_mask, section_kind::values});
+    }
+
+    template <class T>
+    static status check(const blob_entry& e) noexcept {
+        SIEVE_TRY(detail::check_shape("bitmap", e.rows, e.cols));
+        SIEVE_TRY(detail::expect_size(e, 0, e.rows + 1, 4));
+        SIEVE_TRY(detail::expect_size(e, 1, e.rows * bitmap_words(static_cast<std::size_t>(e.cols)),
+                                      sizeof(std::uint64_t)));
+        const std::uint32_t nnz = detail::last_u32(e, 0, static_cast<std::size_t>(e.rows) + 1);
+        SIEVE_TRY(detail::expect_size(e, 2, nnz, sizeof(T)));
+        SIEVE_TRY(detail::expect_scales<T>(e, 3, e.rows, e.cols));
+        return validate(bind<bitmap_view<T>>(e).value());
+    }
+    template <class View>
+    static result<View> bind(const blob_entry& e) noexcept {
+        using T = value_type_of<View>;
+        const std::size_t cols = static_cast<std::size_t>(e.cols);
+        return View{static_cast<std::size_t>(e.rows),           cols,
+                    bitmap_words(cols),                         detail::array_at<std::uint64_t>(e, 1),
+                    detail::array_at<std::uint32_t>(e, 0),      detail::array_at<T>(e, 2),
+                    detail::scales_at<T>(e, 3, cols)};
+    }
+    template <class T>
+    static void describe(const bitmap_view<T>& v, entry_plan& p) noexcept {
+        detail::set_common<T>(p.entry, format, v.rows, v.cols, v.scales);
+        detail::add_array(p, section_kind::row_ptr, v.row_ptr, (v.rows + 1) * 4);
+        detail::add_array(p, section_kind::bitmap_mask, v.mask, v.rows * v.words * sizeof(std::uint64_t));
+        detail::add_array(p, section_kind::values, v.values, v.nnz() * sizeof(T));
+        detail::add_scales<T>(p, v.scales, v.rows);
+    }
+};
+
 // ---- the table -------------------------------------------------------------------------------
 template <class... Codecs>
 struct codec_list {
@@ -457,7 +503,7 @@ struct codec_list {
         return ((Codecs::format == f ? (fn(Codecs{}), true) : false) || ...);
     }
 };
-using blob_codecs = codec_list<dense_codec, csr_codec, nm_codec, bsr_codec, channel_pruned_codec>;
+using blob_codecs = codec_list<dense_codec, csr_codec, nm_codec, bsr_codec, channel_pruned_codec, bitmap_codec>;
 
 inline const char* to_string(blob_format f) noexcept {
     const char* out = "unknown format";

@@ -24,7 +24,8 @@
 // Directory: entry_count entries of 320 bytes, sorted by name (bytewise, strictly
 // ascending: no duplicates; lookups are binary searches). Entry:
 //     0 64  name             1..63 bytes, then NUL bytes to the end of the field
-//    64  2  format           blob_format tag (dense 1, csr 2, nm 3, bsr 4, channel_pruned 5)
+//    64  2  format           blob_format tag (dense 1, csr 2, nm 3, bsr 4, channel_pruned 5,
+//                                 bitmap 6)
 //    66  1  dtype            blob_dtype tag (f32 1, i8 2)
 //    67  1  index_bytes      width of stored column/block indices: 2 or 4 (CSR, BSR), else 0
 //    68  4  section_count    sections used in the table below (the format fixes it)
@@ -57,6 +58,9 @@
 //                  block-column indices of index_bytes; values nnzb x R x C T; scales
 //   channel_pruned values and scales of the inner dense M' x K' matrix (as dense);
 //                  kept_inputs K' u32; kept_outputs M' u32 (ascending channel indices)
+//   bitmap         row_ptr (rows + 1) u32, row_ptr[0] = 0, nnz = row_ptr[rows];
+//                  bitmap_mask rows x ceil(K / 64) u64 words (formats/bitmap.hpp);
+//                  values nnz T; scales
 // Section sizes must be exactly these (a shorter one is errc::truncated, a longer one
 // errc::corrupt_data).
 //
@@ -104,18 +108,19 @@ inline constexpr std::size_t section_kind = 0, section_reserved = 4, section_off
 }  // namespace layout
 
 // Format tags. Adding a format: one value here, its codec in io/blob_codecs.hpp.
-enum class blob_format : std::uint16_t { dense = 1, csr = 2, nm = 3, bsr = 4, channel_pruned = 5 };
+enum class blob_format : std::uint16_t { dense = 1, csr = 2, nm = 3, bsr = 4, channel_pruned = 5, bitmap = 6 };
 
 enum class blob_dtype : std::uint8_t { f32 = 1, i8 = 2 };
 
 enum class section_kind : std::uint16_t {
     values = 1,
     scales = 2,
-    row_ptr = 3,    // CSR row pointers, BSR block-row pointers
+    row_ptr = 3,    // CSR and bitmap row pointers, BSR block-row pointers
     col_index = 4,  // CSR column indices, BSR block-column indices
     nm_meta = 5,
     kept_inputs = 6,
     kept_outputs = 7,
+    bitmap_mask = 8,
 };
 
 inline const char* to_string(blob_dtype d) noexcept {
@@ -135,6 +140,7 @@ inline const char* to_string(section_kind k) noexcept {
     case section_kind::nm_meta: return "nm_meta";
     case section_kind::kept_inputs: return "kept_inputs";
     case section_kind::kept_outputs: return "kept_outputs";
+    case section_kind::bitmap_mask: return "bitmap_mask";
     }
     return "unknown section";
 }

@@ -93,7 +93,8 @@ public:
 
     // The view of the entry named `name`, pointing into the blob: errc::not_found, or
     // errc::type_mismatch when the entry holds another format, dtype or BSR block shape.
-    // View: dense_view<T>, csr_view<T>, nm_view<T>, bsr_view<T, R, C>, channel_pruned_view<T>
+    // View: dense_view<T>, csr_view<T>, nm_view<T>, bsr_view<T, R, C>, channel_pruned_view<T>,
+    // bitmap_view<T>
     // with T = float or std::int8_t.
     template <class View>
     result<View> get(name_ref name) const noexcept {
