@@ -149,6 +149,19 @@ struct row_scales {
     }
 };
 
+// Software prefetch for a GEMV that walks a block of rows side by side, each row `stride`
+// bytes after the one before: `bytes` (a multiple of 64, or less for one line) from
+// `distance` bytes past offset `at` of a row of `length` bytes, or, past its end, of the
+// same row of the next block (`rows` rows on), whose start no hardware prefetcher has seen
+// yet. A prefetch never faults, so addresses past the matrix are harmless.
+inline void prefetch_row_ahead(const void* row, std::size_t at, std::size_t distance, std::size_t bytes,
+                               std::size_t length, std::size_t stride, std::size_t rows) noexcept {
+    const std::size_t ahead = at + distance;
+    const std::uintptr_t target = reinterpret_cast<std::uintptr_t>(row) +
+                                  (ahead < length ? ahead : rows * stride + (ahead - length));
+    for (std::size_t b = 0; b < bytes; b += 64) __builtin_prefetch(reinterpret_cast<const void*>(target + b));
+}
+
 // ---- W8A8 -------------------------------------------------------------------------------
 // The activation quantization of reference/common.hpp, bit for bit: amax, then
 // round-to-nearest-even(x * (127 / amax)) clamped to +-127. Calls put(k, q) for k < K and

@@ -60,6 +60,13 @@ void gemv(const dense_view<T>& w, const float* x, float* y, const epilogue& ep) 
             for (std::size_t r = 0; r < RB; ++r) part0[r] = part1[r] = vfloat<A>(0.0f);
             std::size_t k = k0;
             for (; k + 2 * L <= k1_main; k += 2 * L) {
+                if constexpr (is_int8_weight<T>) {
+                    // int8 rows are short (4 KiB for K = 4096): the hardware prefetchers
+                    // barely ramp up on one before the block moves on, so prefetch each
+                    // line ahead, into the next block's rows near the end of these.
+                    if (k % 64 == 0)
+                        for (std::size_t r = 0; r < RB; ++r) prefetch_row_ahead(row[r], k, 1024, 64, K, w.ld, RB);
+                }
                 const vfloat<A> x0 = vfloat<A>::load_unaligned(x + k), x1 = vfloat<A>::load_unaligned(x + k + L);
                 for (std::size_t r = 0; r < RB; ++r) {
                     part0[r] = xsimd::fma(load_weights(row[r] + k, A{}), x0, part0[r]);

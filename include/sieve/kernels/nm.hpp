@@ -17,6 +17,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <utility>
 
 #include "../formats/nm.hpp"
 #include "common.hpp"
@@ -49,6 +50,38 @@ std::uint64_t meta_bits(const std::uint8_t* meta, std::size_t k, std::size_t cou
 // How far ahead of each row's values GEMV prefetches: the rows are walked side by side,
 // one stream each, which the hardware prefetchers follow less eagerly than one long stream.
 inline constexpr std::size_t prefetch_bytes = 1024;
+inline constexpr std::size_t prefetch_meta_bytes = 256;
+
+// One 64-bit metadata word of RB 2:4 rows whose groups all keep two: 64 / (2L) steps of 2L
+// positions. The word's activations are arranged once into an aligned buffer; then each
+// row builds its picks and runs its steps with the accumulator in a register (holding
+// every row's picks and accumulators across the steps at once needs more than the 16
+// vector registers of AVX2, and the spilled accumulators put a store-to-load round trip
+// on every FMA chain).
+template <class A, std::size_t RB, class T, std::size_t... J>
+void two_of_four_word(const float* x, const std::uint64_t (&word)[RB], const T* (&values)[RB], vfloat<A> (&part)[RB],
+                      std::index_sequence<J...>) noexcept {
+    constexpr std::size_t L = lanes<A>, steps = sizeof...(J);
+    alignas(64) float arranged[2 * steps][L];
+    for (std::size_t j = 0; j < steps; ++j) {
+        const two_of_four_x<A> xs = arrange_2of4(vfloat<A>::load_unaligned(x + 2 * L * j),
+                                                 vfloat<A>::load_unaligned(x + 2 * L * j + L), A{});
+        xs.even.store_aligned(arranged[2 * j]);
+        xs.odd.store_aligned(arranged[2 * j + 1]);
+    }
+    for (std::size_t r = 0; r < RB; ++r) {
+        const T* v = values[r];
+        const two_of_four_word_picks<A> picks(word[r]);
+        vfloat<A> acc = part[r];
+        ((acc = xsimd::fma(load_weights(v + J * L, A{}),
+                           picks.template pick<J>(two_of_four_x<A>{vfloat<A>::load_aligned(arranged[2 * J]),
+                                                                   vfloat<A>::load_aligned(arranged[2 * J + 1])}),
+                           acc)),
+         ...);
+        part[r] = acc;
+        values[r] = v + 32;
+    }
+}
 
 }  // namespace detail
 
@@ -115,14 +148,34 @@ void gemv(const nm_view<T>& w, const float* x, float* y, const epilogue& ep) noe
             // Whole 64-bit metadata words first (one load and one popcount per row and word),
             // then single steps.
             auto steps_of = [&](std::size_t at, std::size_t steps, std::size_t bits_per_row) {
+                std::uint64_t word[RB];
+                for (std::size_t r = 0; r < RB; ++r) word[r] = detail::meta_bits<A>(meta[r], at, bits_per_row);
                 two_of_four_x<A> picked[word_steps];
-                if constexpr (has_compress_2of4<A>)
-                    if (two_of_four)
+                if constexpr (has_compress_2of4<A>) {
+                    if (two_of_four) {
+                        if (steps == word_steps) {
+                            bool regular = true;
+                            for (std::size_t r = 0; r < RB; ++r) regular = regular && __builtin_popcountll(word[r]) == 32;
+                            if (regular) {
+                                // prefetch_bytes ahead of each row's values (a 2:4 row holds
+                                // the value of position k at k / 2) and of its metadata
+                                const std::size_t row_bytes = w.values_ld * sizeof(T);
+                                for (std::size_t r = 0; r < RB; ++r) {
+                                    prefetch_row_ahead(w.values + (m0 + r) * w.values_ld, at / 2 * sizeof(T),
+                                                       detail::prefetch_bytes, 32 * sizeof(T), row_bytes, row_bytes, RB);
+                                    prefetch_row_ahead(meta[r], at / 8, detail::prefetch_meta_bytes, 1, w.meta_ld,
+                                                       w.meta_ld, RB);
+                                }
+                                return detail::two_of_four_word<A>(x + at, word, values, part,
+                                                                   std::make_index_sequence<word_steps>{});
+                            }
+                        }
                         for (std::size_t j = 0; j < steps; ++j)
                             picked[j] = arrange_2of4(vfloat<A>::load_unaligned(x + at + 2 * L * j),
                                                      vfloat<A>::load_unaligned(x + at + 2 * L * j + L), A{});
-                for (std::size_t r = 0; r < RB; ++r)
-                    row_steps(r, at, detail::meta_bits<A>(meta[r], at, bits_per_row), steps, picked);
+                    }
+                }
+                for (std::size_t r = 0; r < RB; ++r) row_steps(r, at, word[r], steps, picked);
             };
             std::size_t k = k0;
             for (; k + 64 <= k1_main; k += 64) steps_of(k, word_steps, 64);

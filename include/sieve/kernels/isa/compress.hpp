@@ -124,4 +124,63 @@ vfloat<A> pick_2of4(const two_of_four_x<A>& x, std::uint32_t bits, A) noexcept {
     }
 }
 
+// The picks of the 64 / (2L) steps of one 64-bit word of 2:4 metadata (all 32 bits set two
+// per nibble), for a GEMV that walks a whole word per row. AVX2 builds the vpermilps
+// controls of all four steps in register, about ten vector instructions per word instead
+// of two table loads, an insert and the index arithmetic per step: each metadata byte is
+// spread to the bytes of its two groups, one pshufb maps a group's nibble to its two kept
+// positions (first | second << 2), and a step spreads its four groups' bytes to the dwords.
+// Other arches pick from the per-byte tables.
+template <class A>
+class two_of_four_word_picks {
+public:
+    two_of_four_word_picks() = default;
+    explicit two_of_four_word_picks(std::uint64_t word) noexcept {
+#if XSIMD_WITH_FMA3_AVX2
+        if constexpr (is_avx2<A>) {
+            // Lane 0: metadata bytes 0, 2, 4, 6 (groups g with g % 4 in {0, 1}), lane 1: bytes 1,
+            // 3, 5, 7; each four times, then 16-bit word s of a lane holds slot s's nibble.
+            const __m256i v = _mm256_set1_epi64x(static_cast<long long>(word));
+            const __m256i dup = _mm256_shuffle_epi8(
+                v, _mm256_setr_epi8(0, 0, 0, 0, 2, 2, 2, 2, 4, 4, 4, 4, 6, 6, 6, 6, 1, 1, 1, 1, 3, 3, 3, 3, 5, 5, 5, 5,
+                                    7, 7, 7, 7));
+            const __m256i low4 = _mm256_set1_epi8(0x0F);
+            const __m256i nibble = _mm256_blend_epi16(_mm256_and_si256(dup, low4),
+                                                      _mm256_and_si256(_mm256_srli_epi16(dup, 4), low4), 0xAA);
+            // Kept positions first | second << 2 for each nibble with two bits set.
+            const __m256i positions = _mm256_shuffle_epi8(
+                _mm256_setr_epi8(0, 0, 0, 4, 0, 8, 9, 0, 0, 12, 13, 0, 14, 0, 0, 0, 0, 0, 0, 4, 0, 8, 9, 0, 0, 12, 13, 0, 14,
+                                 0, 0, 0),
+                nibble);
+            // Even bytes keep the first position, odd bytes take the second into bits 1:0.
+            controls_ = _mm256_blendv_epi8(positions, _mm256_srli_epi16(positions, 2), _mm256_set1_epi16(-256));
+            return;
+        }
+#endif
+        word_ = word;
+    }
+
+    // The L kept activations of step j (positions 2Lj .. 2Lj + 2L of the word).
+    template <std::size_t j>
+    vfloat<A> pick(const two_of_four_x<A>& x) const noexcept {
+#if XSIMD_WITH_FMA3_AVX2
+        if constexpr (is_avx2<A>) {
+            // Dword d of each lane takes byte 4j + d: its group's slot, first or second.
+            constexpr char b = static_cast<char>(4 * j);
+            const __m256i control = _mm256_shuffle_epi8(
+                controls_, _mm256_setr_epi8(b, -1, -1, -1, b + 1, -1, -1, -1, b + 2, -1, -1, -1, b + 3, -1, -1, -1, b, -1,
+                                            -1, -1, b + 1, -1, -1, -1, b + 2, -1, -1, -1, b + 3, -1, -1, -1));
+            return _mm256_blend_ps(_mm256_permutevar_ps(x.even, control), _mm256_permutevar_ps(x.odd, control), 0xCC);
+        } else
+#endif
+            return kernels::pick_2of4(x, static_cast<std::uint32_t>(word_ >> (2 * lanes<A> * j)), A{});
+    }
+
+private:
+#if XSIMD_WITH_FMA3_AVX2
+    __m256i controls_{};
+#endif
+    std::uint64_t word_ = 0;
+};
+
 }  // namespace sieve::kernels
