@@ -154,6 +154,10 @@ struct row_scales {
 // `distance` bytes past offset `at` of a row of `length` bytes, or, past its end, of the
 // same row of the next block (`rows` rows on), whose start no hardware prefetcher has seen
 // yet. A prefetch never faults, so addresses past the matrix are harmless.
+// How far ahead: measured best for int8 and fp32 rows of 2 to 16 KiB on Zen 3 (one 4-row
+// block of 4 KiB int8 rows: the same offset of the next block).
+inline constexpr std::size_t row_prefetch_distance = 4096;
+
 inline void prefetch_row_ahead(const void* row, std::size_t at, std::size_t distance, std::size_t bytes,
                                std::size_t length, std::size_t stride, std::size_t rows) noexcept {
     const std::size_t ahead = at + distance;

@@ -157,12 +157,12 @@ void gemv(const nm_view<T>& w, const float* x, float* y, const epilogue& ep) noe
                             bool regular = true;
                             for (std::size_t r = 0; r < RB; ++r) regular = regular && __builtin_popcountll(word[r]) == 32;
                             if (regular) {
-                                // prefetch_bytes ahead of each row's values (a 2:4 row holds
+                                // Prefetch ahead in each row's values (a 2:4 row holds
                                 // the value of position k at k / 2) and of its metadata
                                 const std::size_t row_bytes = w.values_ld * sizeof(T);
                                 for (std::size_t r = 0; r < RB; ++r) {
                                     prefetch_row_ahead(w.values + (m0 + r) * w.values_ld, at / 2 * sizeof(T),
-                                                       detail::prefetch_bytes, 32 * sizeof(T), row_bytes, row_bytes, RB);
+                                                       row_prefetch_distance, 32 * sizeof(T), row_bytes, row_bytes, RB);
                                     prefetch_row_ahead(meta[r], at / 8, detail::prefetch_meta_bytes, 1, w.meta_ld,
                                                        w.meta_ld, RB);
                                 }
