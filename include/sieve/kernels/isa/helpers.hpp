@@ -194,37 +194,20 @@ vfloat<A> gather(const float* x, const Index* index, A) noexcept {
     }
 }
 
-// Lanes hold p[0..C) repeated L / C times (C divides L): one block row of x for BSR. One
-// broadcast load where the ISA has it (filling the lanes through memory instead stalls each
-// block on a failed store-to-load forward).
+// Lanes hold p[0..C) repeated L / C times (C divides L): one block row of x for BSR. 4x4
+// blocks (C = 4, the only narrow shape with whole-vector blocks that runtime dispatch
+// instantiates) take one 128-bit broadcast: filling the lanes through memory instead
+// stalls every block on a failed store-to-load forward.
 template <std::size_t C, class A>
 vfloat<A> load_repeated(const float* p, A) noexcept {
-    [[maybe_unused]] double pair = 0.0;  // C = 2: both floats as one 64-bit lane to broadcast
-    if constexpr (C == 2) std::memcpy(&pair, p, sizeof pair);
 #if XSIMD_WITH_AVX512F
-    if constexpr (is_avx512<A> && C == 2)
-        return _mm512_castpd_ps(_mm512_set1_pd(pair));
-    else if constexpr (is_avx512<A> && C == 4)
+    if constexpr (is_avx512<A> && C == 4)
         return _mm512_broadcast_f32x4(_mm_loadu_ps(p));
-    else if constexpr (is_avx512<A> && C == 8)
-        return _mm512_castpd_ps(_mm512_broadcast_f64x4(_mm256_loadu_pd(reinterpret_cast<const double*>(p))));
     else
 #endif
 #if XSIMD_WITH_FMA3_AVX2
-    if constexpr (is_avx2<A> && C == 2)
-        return _mm256_castpd_ps(_mm256_set1_pd(pair));
-    else if constexpr (is_avx2<A> && C == 4)
+    if constexpr (is_avx2<A> && C == 4)
         return _mm256_broadcast_ps(reinterpret_cast<const __m128*>(p));
-    else
-#endif
-#if XSIMD_WITH_SSE4_2
-    if constexpr (is_sse<A> && C == 2)
-        return _mm_castpd_ps(_mm_set1_pd(pair));
-    else
-#endif
-#if XSIMD_WITH_NEON64
-    if constexpr (is_neon<A> && C == 2)
-        return vreinterpretq_f32_f64(vdupq_n_f64(pair));
     else
 #endif
     {
