@@ -9,6 +9,8 @@
 // branch on the popcount; the value pointer advances by it), the value stream is
 // prefetched a few steps ahead, and the activations past the last whole word come from a
 // zero-padded copy made once per call. int8 partial sums are scaled once per scale group.
+// fp32 GEMV on AVX2 packs instead of expanding (bitmap_gemv_packed below): the kept
+// activations are compressed next to each other and the values stream against them.
 // W8A8 GEMV expands 4 * lanes int8 weights to their dense positions for one int8 dot
 // product with the quantized token (zero-padded to whole mask words).
 // GEMM walks each step's set bits and does two FMAs per kept weight against the packed
@@ -101,11 +103,13 @@ void bitmap_gemv(const bitmap_view<T>& w, const float* x, float* y, const epilog
 }
 
 // The packed-x GEMV for fp32 weights on arches with `compress` (AVX2, isa/bitmap_decode.hpp).
-// Expanding the values costs a cross-lane vpermps, a lane-mask load and two ANDs per chunk;
-// here each chunk's kept activations are packed instead (one vpermps, one store) to the end
-// of an L1-resident copy, then a block's values stream against that copy with whole-vector
-// FMAs, no lane wasted on a pruned position. Two rows go side by side: one x load feeds two
-// independent packing chains (four rows measured slower cold: more streams, more L1).
+// Expanding the values costs a cross-lane vpermps (slow on Zen 3), two table loads and two
+// ANDs per chunk; here each chunk's kept activations are packed instead (one vpermps, one
+// store) to the end of an L1-resident copy, then a block's values stream against that copy
+// with whole-vector FMAs, no lane wasted on a pruned position. Two rows go side by side:
+// one x load feeds two independent packing chains (four rows measured slower cold: twice
+// the streams and the L1 footprint). int8 weights keep the expand path: widening the packed
+// values measured slower there.
 inline constexpr std::size_t bitmap_pack_block = 512;  // positions per block: a 2 KiB copy per row
 inline constexpr std::size_t bitmap_pack_rows = 2;
 // Packing reads no values, so each row's values are prefetched while it packs, two blocks
@@ -223,7 +227,7 @@ template <class A, class T>
 void gemv(const bitmap_view<T>& w, const float* x, float* y, const epilogue& ep) noexcept {
     if constexpr (has_compress<A> && !is_int8_weight<T>) {
         detail::bitmap_gemv_packed<A>(w, x, y, ep);
-    } else {  // int8 weights keep the expand path: widening each packed value measured slower
+    } else {
         if constexpr (is_int8_weight<T>)
             if (w.scales.group == 32) return detail::bitmap_gemv<A, 32>(w, x, y, ep);
         detail::bitmap_gemv<A, bitmap_word_bits>(w, x, y, ep);

@@ -1,12 +1,11 @@
 // compress: the activations at the kept positions of an L-position chunk, packed to the low
-// lanes in position order, so a bitmap GEMV can pack x once per row and multiply it by the
-// packed values with plain loads: no expansion of the weights, no FMA lane wasted on a
-// pruned position, and a pruned position never touches its activation.
+// lanes in position order, so the bitmap fp32 GEMV (kernels/bitmap.hpp) packs x per row and
+// multiplies the packed values by it with plain loads: no expansion of the weights, no FMA
+// lane spent on a pruned position, and a pruned position never touches its activation.
 //
-// AVX2 only (has_compress<A>): one vpermps from a 256-entry table per 8 positions. Measured
-// hot on Zen 3, packing x and then streaming the values costs less than expanding the
-// values into place (vpermps plus two lane masks per chunk, see kernels/bitmap.hpp). AVX-512
-// expands with vexpandps in one instruction and keeps that path, as do SSE and NEON.
+// AVX2 only (has_compress<A>): one vpermps per 8 positions, its indices from a 1 KiB table
+// (3 bits per lane, shifted into place with one vpsrlvd). AVX-512 expands with vexpandps in
+// one instruction and keeps its path, as do SSE and NEON (4 lanes, one pshufb / tbl).
 #pragma once
 
 #include <cstddef>
