@@ -1,6 +1,6 @@
 # Runtime ISA dispatch for a target that uses sieve (see include/sieve/dispatch/dispatch.hpp).
 #
-#   sieve_add_runtime_dispatch(<target> [ISAS <isa>...])
+#   sieve_add_runtime_dispatch(<target> [ISAS <isa>...] [SHARED])
 #
 # The target's own sources stay baseline (x86-64 or armv8-a). For each ISA this generates
 # one tiny unit that instantiates every fast kernel for that ISA's xsimd arch, adds it to
@@ -15,10 +15,17 @@
 # extension) bring in their base (avx512, neon), whose fp32 kernels they use. Call it from the directory
 # that created the target when CMake is older than 3.18 (per-source flags are
 # directory-scoped there).
+#
+# SHARED compiles the units once per build tree for every target that passes SHARED with
+# the same ISAs (an object library, sieve_dispatch_<isas>, made by the first such call) and
+# links them into each. The units then see sieve's usage requirements, the global flags and
+# (if defined) sieve_target_warnings(), but not the target's own compile options or
+# definitions: use it only for targets built alike (sieve's tests, benchmarks and tools).
+# tools/check-odr.sh finds the targets through sieve_dispatch/<target>.shared.
 include_guard(GLOBAL)
 
 function(sieve_add_runtime_dispatch target)
-    cmake_parse_arguments(PARSE_ARGV 1 arg "" "" "ISAS")
+    cmake_parse_arguments(PARSE_ARGV 1 arg "SHARED" "" "ISAS")
 
     if(DEFINED arg_ISAS)
         set(isas ${arg_ISAS})
@@ -45,6 +52,35 @@ function(sieve_add_runtime_dispatch target)
 
     target_compile_definitions(${target} PUBLIC SIEVE_RUNTIME_DISPATCH=1)
     set(dir "${CMAKE_CURRENT_BINARY_DIR}/sieve_dispatch")
+    if(arg_SHARED AND isas)
+        list(JOIN isas "_" key)
+        set(units "sieve_dispatch_${key}")
+        if(NOT TARGET ${units})
+            add_library(${units} OBJECT)
+            target_link_libraries(${units} PRIVATE sieve::sieve)
+            if(COMMAND sieve_target_warnings)
+                sieve_target_warnings(${units})
+            endif()
+            _sieve_add_dispatch_units(${units} "${dir}" ${isas})
+        endif()
+        target_sources(${target} PRIVATE $<TARGET_OBJECTS:${units}>)
+        foreach(isa IN LISTS isas)
+            string(TOUPPER "${isa}" upper)
+            target_compile_definitions(${target} PUBLIC SIEVE_DISPATCH_${upper}=1)
+        endforeach()
+        # Where the program and its per-ISA objects are, for tools/check-odr.sh (the
+        # target's own objects are in CMakeFiles/<target>.dir beside this folder).
+        file(GENERATE OUTPUT "${dir}/${target}.shared"
+             CONTENT "program=$<TARGET_FILE:${target}>\nunits=$<TARGET_OBJECTS:${units}>\n")
+    else()
+        _sieve_add_dispatch_units(${target} "${dir}" ${isas})
+    endif()
+endfunction()
+
+# The per-ISA units of `target` (sources, flags, SIEVE_DISPATCH_<ISA> definitions).
+function(_sieve_add_dispatch_units target dir)
+    set(isas ${ARGN})
+    target_compile_definitions(${target} PUBLIC SIEVE_RUNTIME_DISPATCH=1)
     foreach(isa IN LISTS isas)
         # xsimd arch and compiler flags per ISA. avx512bw needs F/CD/DQ/BW together.
         # POPCNT comes with each level (x86-64-v2 = SSE4.2 + POPCNT, v3 = AVX2 + FMA + ...):

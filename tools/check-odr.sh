@@ -82,13 +82,29 @@ kept() {
 failures=0
 latent=0
 checked=0
-for build in "$@"; do
-    # Targets with per-ISA units: their object directory holds sieve_dispatch/*.o.
+# Each target with per-ISA units, one line "TARGET_DIR<TAB>PROGRAM<TAB>SHARED_UNITS": its own
+# units are in its object directory (TARGET_DIR/sieve_dispatch/*.o); units shared across
+# targets (sieve_add_runtime_dispatch(... SHARED)) are listed in sieve_dispatch/<target>.shared
+# beside the target's object directory, the objects separated by ';'.
+targets_of() {
+    local build="$1" unit_dir target_dir target shared
     while IFS= read -r unit_dir; do
         target_dir="$(dirname "$unit_dir")"
+        case "$(basename "$target_dir")" in sieve_dispatch_*.dir) continue ;; esac  # shared units alone
         target="$(basename "$target_dir" .dir)"
-        program="$(dirname "$(dirname "$target_dir")")/$target"
-        mapfile -t objects < <(find "$target_dir" -name '*.o' | sort)
+        printf '%s\t%s\t\n' "$target_dir" "$(dirname "$(dirname "$target_dir")")/$target"
+    done < <(find "$build" -type d -name sieve_dispatch -path '*CMakeFiles/*.dir/*' | sort)
+    while IFS= read -r shared; do
+        target="$(basename "$shared" .shared)"
+        target_dir="$(dirname "$(dirname "$shared")")/CMakeFiles/$target.dir"
+        printf '%s\t%s\t%s\n' "$target_dir" "$(sed -n 's/^program=//p' "$shared")" "$(sed -n 's/^units=//p' "$shared")"
+    done < <(find "$build" -path '*/sieve_dispatch/*.shared' -not -path '*CMakeFiles*' | sort)
+}
+
+for build in "$@"; do
+    while IFS=$'\t' read -r target_dir program shared_units; do
+        target="$(basename "$target_dir" .dir)"
+        mapfile -t objects < <({ find "$target_dir" -name '*.o'; tr ';' '\n' <<<"$shared_units" | sed '/^$/d'; } | sort -u)
         : >"$work/symbols"
         for object in "${objects[@]}"; do
             # Code symbols with external linkage: global (T), weak or COMDAT (W), indirect (i).
@@ -172,7 +188,7 @@ for build in "$@"; do
                 latent=$((latent + 1))
             fi
         done <"$work/verdicts"
-    done < <(find "$build" -type d -name sieve_dispatch -path '*CMakeFiles/*.dir/*' | sort)
+    done < <(targets_of "$build")
 done
 
 if [ "$checked" -eq 0 ]; then

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "catch_sieve.hpp"
+#include "op_instances.hpp"
 #include "random.hpp"
 
 namespace sieve_test {

@@ -1,0 +1,6 @@
+// The fp32 entry points for every format under test, once for all test files
+// (support/op_instances.hpp).
+#define SIEVE_TEST_OP_INSTANCES_HERE 1
+#include "op_instances.hpp"
+
+SIEVE_TEST_ALL_FP32_OPS();
