@@ -7,10 +7,10 @@
 // multiplies by x with the pruned lanes masked off, so a pruned position never touches its
 // activation. 2:4 takes the other way round where a 64-bit metadata word of each of four
 // rows keeps two of every four (the rule): the activations at the kept positions are picked
-// in-lane (isa/compress.hpp) and meet L contiguous values per FMA. Rows run four side by
-// side, each prefetched ahead (into the next block's rows near their ends). int8 partial
-// sums are scaled once per scale group (a group is a multiple of the vector, so vectors
-// never straddle two).
+// (isa/compress.hpp: in-lane shuffles, AVX-512 one two-source permute) and meet L contiguous
+// values per FMA. Rows run four side by side, each prefetched ahead (into the next block's
+// rows near their ends). int8 partial sums are scaled once per scale group (a group is a
+// multiple of the vector, so vectors never straddle two).
 // W8A8 GEMV expands 4 * lanes int8 weights to their dense positions (AVX-512 VBMI2
 // vpexpandb, else a pshufb / tbl per 16 positions) for one int8 dot product with the
 // quantized token; pruned positions hold weight 0 and the token is finite.
