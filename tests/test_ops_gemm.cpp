@@ -1,8 +1,9 @@
 // GEMM (Y = X W^T, a batch of tokens) through the public sieve::gemm, for every format:
 // agreement with the scalar reference and the naive dense product for N in
 // {1, 2, 3, 7, 8, 9, 16, 17, 33} (around the token panels of 8, 16 and 32), edge shapes,
-// strided and misaligned X and Y (the gap in Y stays untouched), every epilogue, NaN/Inf
-// activations, 32-bit indices and a caller-provided workspace.
+// shapes across the row and K tiles, strided and misaligned X and Y (the gap in Y stays
+// untouched), every epilogue, NaN/Inf activations, 32-bit indices and a caller-provided
+// workspace.
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <cstdint>
@@ -64,6 +65,26 @@ TEMPLATE_TEST_CASE(
             const std::size_t n = batch_sizes[i % 6];  // 1, 2, 3, 7, 8, 9
             CAPTURE(m, k, n);
             const auto w = pack_weights<TestType>(random_matrix(r, m, k, {0.5}), false);
+            const test_matrix x = random_matrix(r, n, k);
+            run_options o;
+            o.epilogue = &epilogue_cases()[i++ % 2];  // plain, bias
+            check_gemm(w, x, r, o);
+        }
+}
+
+TEMPLATE_TEST_CASE(
+    "gemm matches the reference across the kernels' row tiles (64 rows) and K tiles (128 or 256 positions)",
+    "[gemm][edge]", SIEVE_TEST_FORMATS) {
+    SIEVE_ON_EACH_ISA();
+    const std::uint32_t seed = 607;
+    CAPTURE(seed);
+    rng r(seed);
+    std::size_t i = 0;
+    for (std::size_t m : {65, 131})
+        for (std::size_t k : {129, 257, 520}) {
+            const std::size_t n = i % 2 ? 17 : 2;
+            CAPTURE(m, k, n);
+            const auto w = pack_weights<TestType>(random_matrix(r, m, k, {i % 3 ? 0.5 : 0.1}), false);
             const test_matrix x = random_matrix(r, n, k);
             run_options o;
             o.epilogue = &epilogue_cases()[i++ % 2];  // plain, bias

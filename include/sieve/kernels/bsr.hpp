@@ -9,7 +9,8 @@
 // when the block's scale group changes (a block never straddles two: groups are multiples
 // of C).
 // GEMM: per block column position, R weights meet one panel row: up to 4 rows of a block
-// share each panel load.
+// share each panel load. Block rows walk the panel a K tile at a time (tiled_gemm), with
+// their sums in registers across the tile's blocks.
 // W8A8, blocks of whole 4-byte quads (C a multiple of 4, 1x4 for VNNI / sdot): lane t of
 // a step holds one quad of a block's row; the matching activation quads are gathered from
 // the quantized token, one int8 dot product per step. Narrower blocks multiply integers
@@ -123,29 +124,45 @@ template <class A, class T, std::size_t R, std::size_t C, class Index>
 void bsr_gemm(const bsr_view<T, R, C>& w, const Index* block_col, matrix_view<const float> x,
               matrix_view<float> y, const epilogue& ep, float* workspace) noexcept {
     constexpr std::size_t P = panel_width<A>, RB = R < 4 ? R : 4;
+    static_assert(gemm_k_tile<A> % C == 0, "a K tile holds whole blocks");
     const std::size_t K = w.cols;
-    for_each_panel<A>(x, workspace, [&](const float* panel, std::size_t n0, std::size_t count) {
-        for (std::size_t bi = 0; bi < w.row_blocks; ++bi)
-            for (std::size_t r0 = 0; r0 < R; r0 += RB) {
-                if (bi * R + r0 >= w.rows) break;
-                panel_acc<A> acc[RB];
-                for (std::size_t i = w.block_row_ptr[bi]; i < w.block_row_ptr[bi + 1]; ++i) {
-                    const T* block = w.values + i * R * C + r0 * C;
+    // One block row; its blocks are walked in column order, a K tile at a time.
+    struct block_row {
+        const bsr_view<T, R, C>* w;
+        const Index* block_col;
+        std::size_t bi, next, end;
+
+        void advance(const float* panel, std::size_t, std::size_t k1, panel_acc<A>* acc) noexcept {
+            const std::size_t K = w->cols, first = next;
+            for (; next < end && std::size_t{block_col[next]} * C < k1; ++next) {}
+            // RB rows of the block side by side: each panel row loaded once serves all of them.
+            for (std::size_t r0 = 0; r0 < R && bi * R + r0 < w->rows; r0 += RB) {
+                panel_acc<A> sum[RB];  // in registers for the walk, not through the tile's array
+                for (std::size_t i = first; i < next; ++i) {
+                    const T* block = w->values + i * R * C + r0 * C;
                     const std::size_t k0 = std::size_t{block_col[i]} * C;
                     const std::size_t width = K - k0 < C ? K - k0 : C;
                     float scale[RB];  // int8: one scale per row of the block (groups hold whole blocks)
                     for (std::size_t r = 0; r < RB; ++r) {
                         scale[r] = 1.0f;
                         if constexpr (is_int8_weight<T>)
-                            if (bi * R + r0 + r < w.rows && r0 + r < R) scale[r] = w.scales.at(bi * R + r0 + r, k0);
+                            if (bi * R + r0 + r < w->rows && r0 + r < R) scale[r] = w->scales.at(bi * R + r0 + r, k0);
                     }
-                    for (std::size_t c = 0; c < width; ++c)
-                        for (std::size_t r = 0; r < RB && r0 + r < R; ++r)
-                            acc[r].add(static_cast<float>(block[r * C + c]) * scale[r], panel + (k0 + c) * P);
+                    auto columns = [&](std::size_t count) {
+                        for (std::size_t c = 0; c < count; ++c)
+                            for (std::size_t r = 0; r < RB && r0 + r < R; ++r)
+                                sum[r].add(static_cast<float>(block[r * C + c]) * scale[r], panel + (k0 + c) * P);
+                    };
+                    if (width == C) columns(C);  // a constant trip count: unrolled
+                    else columns(width);
                 }
-                for (std::size_t r = 0; r < RB && r0 + r < R && bi * R + r0 + r < w.rows; ++r)
-                    store_column<A>(acc[r], bi * R + r0 + r, n0, count, y, ep);
+                for (std::size_t r = 0; r < RB && r0 + r < R; ++r) acc[r0 + r].add(sum[r]);
             }
+        }
+    };
+    tiled_gemm<A, R>(w.rows, K, x, y, ep, workspace, [&](std::size_t m0) {
+        const std::size_t bi = m0 / R;
+        return block_row{&w, block_col, bi, w.block_row_ptr[bi], w.block_row_ptr[bi + 1]};
     });
 }
 
