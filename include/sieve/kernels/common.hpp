@@ -122,38 +122,6 @@ void for_each_panel(matrix_view<const float> x, float* workspace, RowLoop&& rows
     }
 }
 
-// The tiled GEMM driver. For each panel of tokens, the output rows go in tiles of about
-// gemm_row_tile, their accumulators on the stack, and K in tiles of gemm_k_tile positions
-// whose panel rows (16 KiB) stay in L1 while every row of the tile walks them: without it
-// each few rows stream the whole K x P panel from L2, which bounds every format near one
-// panel line per pair of FMAs. A format supplies the state of `Group` consecutive rows:
-// make(m0) returns it, and state.advance(panel, k0, k1, acc) adds the products of
-// positions [k0, k1) (k0 a multiple of gemm_k_tile) to acc[0 .. Group); rows past the
-// matrix are the format's to skip or pad.
-inline constexpr std::size_t gemm_row_tile = 64;
-template <class A>
-inline constexpr std::size_t gemm_k_tile = 16384 / (panel_width<A> * sizeof(float));
-
-template <class A, std::size_t Group, class MakeRows>
-void tiled_gemm(std::size_t rows, std::size_t K, matrix_view<const float> x, matrix_view<float> y,
-                const epilogue& ep, float* workspace, MakeRows&& make) noexcept {
-    constexpr std::size_t groups = Group < gemm_row_tile ? gemm_row_tile / Group : 1, tile = groups * Group;
-    using state = decltype(make(std::size_t{0}));
-    for_each_panel<A>(x, workspace, [&](const float* panel, std::size_t n0, std::size_t count) {
-        for (std::size_t m0 = 0; m0 < rows; m0 += tile) {
-            const std::size_t in_tile = rows - m0 < tile ? rows - m0 : tile, used = (in_tile + Group - 1) / Group;
-            panel_acc<A> acc[tile];
-            state group[groups];
-            for (std::size_t g = 0; g < used; ++g) group[g] = make(m0 + g * Group);
-            for (std::size_t k0 = 0; k0 < K; k0 += gemm_k_tile<A>) {
-                const std::size_t k1 = K - k0 < gemm_k_tile<A> ? K : k0 + gemm_k_tile<A>;
-                for (std::size_t g = 0; g < used; ++g) group[g].advance(panel, k0, k1, acc + g * Group);
-            }
-            for (std::size_t r = 0; r < in_tile; ++r) store_column<A>(acc[r], m0 + r, n0, count, y, ep);
-        }
-    });
-}
-
 // The scales of one output row: scale(k) for position k. fp32 weights have none (1).
 template <class T>
 struct row_scales {

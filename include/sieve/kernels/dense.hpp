@@ -5,7 +5,6 @@
 // each scale group's partial sums are multiplied by its scale once (fp32 and per-row int8:
 // one group, the whole row). The row tail (K mod lanes) goes through zero-padded copies,
 // so no load passes the end of a row or of x.
-// GEMM: four rows side by side against the panel, a K tile at a time (tiled_gemm).
 // W8A8 GEMV: the token is quantized once into scratch; each step is one int8 dot product
 // of 4 * lanes weights per row into int32 lanes, dequantized per scale group.
 #pragma once
@@ -24,11 +23,10 @@ namespace detail {
 template <class T>
 struct dense_rows {
     static constexpr std::size_t size = 4;
-    const T* row[size] = {};
+    const T* row[size];
     row_scales<T> scales[size];
-    std::size_t count = 0;
+    std::size_t count;
 
-    dense_rows() = default;
     dense_rows(const dense_view<T>& w, std::size_t m0) noexcept : count(w.rows - m0 < size ? w.rows - m0 : size) {
         for (std::size_t r = 0; r < size; ++r) {
             row[r] = w.values + (m0 + (r < count ? r : 0)) * w.ld;
@@ -107,25 +105,28 @@ void gemv(const dense_view<T>& w, const float* x, float* y, const epilogue& ep) 
 template <class A, class T>
 void gemm(const dense_view<T>& w, matrix_view<const float> x, matrix_view<float> y, const epilogue& ep,
           float* workspace) noexcept {
-    constexpr std::size_t P = panel_width<A>, RB = detail::dense_rows<T>::size;
-    struct rows_state {
-        detail::dense_rows<T> rows;
-        // Four rows side by side: each panel row loaded once serves all four.
-        void advance(const float* panel, std::size_t k0, std::size_t k1, panel_acc<A>* acc) const noexcept {
+    constexpr std::size_t P = panel_width<A>, RB = 4;
+    const std::size_t K = w.cols;
+    for_each_panel<A>(x, workspace, [&](const float* panel, std::size_t n0, std::size_t count) {
+        for (std::size_t m0 = 0; m0 < w.rows; m0 += RB) {
+            const detail::dense_rows<T> rows(w, m0);
+            const std::size_t nr = rows.count;
             const auto& row = rows.row;
-            for (std::size_t g0 = k0, g1; g0 < k1; g0 = g1) {  // one pass per scale group
-                g1 = rows.scales[0].group_end(g0, k1);
-                panel_acc<A> part[RB];
-                for (std::size_t k = g0; k < g1; ++k)
-                    for (std::size_t r = 0; r < RB; ++r) part[r].add(static_cast<float>(row[r][k]), panel + k * P);
-                for (std::size_t r = 0; r < rows.count; ++r) {
-                    if constexpr (is_int8_weight<T>) acc[r].add_scaled(part[r], rows.scales[r].at(g0));
-                    else acc[r].add(part[r]);
+            panel_acc<A> acc[RB];
+            if constexpr (is_int8_weight<T>) {
+                for (std::size_t k0 = 0; k0 < K; k0 = rows.scales[0].group_end(k0, K)) {
+                    panel_acc<A> part[RB];
+                    for (std::size_t k = k0; k < rows.scales[0].group_end(k0, K); ++k)
+                        for (std::size_t r = 0; r < RB; ++r) part[r].add(static_cast<float>(row[r][k]), panel + k * P);
+                    for (std::size_t r = 0; r < RB; ++r) acc[r].add_scaled(part[r], rows.scales[r].at(k0));
                 }
+            } else {
+                for (std::size_t k = 0; k < K; ++k)
+                    for (std::size_t r = 0; r < RB; ++r) acc[r].add(row[r][k], panel + k * P);
             }
+            for (std::size_t r = 0; r < nr; ++r) store_column<A>(acc[r], m0 + r, n0, count, y, ep);
         }
-    };
-    tiled_gemm<A, RB>(w.rows, w.cols, x, y, ep, workspace, [&](std::size_t m0) { return rows_state{{w, m0}}; });
+    });
 }
 
 // ---- W8A8 -------------------------------------------------------------------------------
