@@ -3,8 +3,9 @@
 // GEMV streams a block row's values (blocks are contiguous) in whole vectors. Lane e of a
 // block meets x[k0 + e % C], so the matching activations are a contiguous load (C a
 // multiple of the lanes), a broadcast (C = 1) or C values repeated (C below the lanes).
-// Blocks smaller than a vector are taken several at a time with their activations
-// gathered. Lanes accumulate per block position; the row sums come out once per block row.
+// Blocks smaller than a vector are taken several at a time: fp32 one-row and one-column
+// shapes put their activations together in register (load_small_blocks, one load or
+// broadcast per block), others gather them through memory. Lanes accumulate per block position; the row sums come out once per block row.
 // int8 weights are widened and multiplied by a vector of their rows' scales, rebuilt only
 // when the block's scale group changes (a block never straddles two: groups are multiples
 // of C).
@@ -88,6 +89,22 @@ void bsr_gemv(const bsr_view<T, R, C>& w, const Index* block_col, const float* x
         } else {
             for (std::size_t i = begin; i < end; i += per_vector) {
                 const std::size_t blocks = end - i < per_vector ? end - i : per_vector;
+                if constexpr (has_small_block_loads<A, R, C> && !is_int8_weight<T>) {
+                    if (blocks == per_vector) {  // whole vectors of blocks inside K: in register
+                        const float* at[per_vector];
+                        bool inside = true;
+                        for (std::size_t b = 0; b < per_vector; ++b) {
+                            const std::size_t k0 = std::size_t{block_col[i + b]} * C;
+                            at[b] = x + k0;
+                            inside = inside && k0 + C <= K;
+                        }
+                        if (inside) {
+                            acc[0] = xsimd::fma(load_weights(w.values + i * RC, A{}), load_small_blocks<R, C>(at, A{}),
+                                                acc[0]);
+                            continue;
+                        }
+                    }
+                }
                 alignas(64) float wv[L] = {}, xv[L] = {};
                 for (std::size_t e = 0; e < blocks * RC; ++e) {
                     const std::size_t k = std::size_t{block_col[i + e / RC]} * C + e % C;

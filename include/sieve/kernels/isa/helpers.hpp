@@ -217,6 +217,42 @@ vfloat<A> load_repeated(const float* p, A) noexcept {
     }
 }
 
+// The activations of L / (R * C) blocks of a one-row or one-column shape side by side, for
+// a BSR GEMV whose blocks are narrower than a vector: block b's R * C lanes hold x at
+// p[b] .. p[b] + C (1xC) or x at p[b] repeated over the block's R rows (Rx1). One 128- or
+// 256-bit load or broadcast per block, put together in register; filling the lanes through
+// memory instead stalls every vector on a failed store-to-load forward.
+template <class A, std::size_t R, std::size_t C>
+inline constexpr bool has_small_block_loads =
+    (R == 1 || C == 1) && ((is_avx2<A> && R * C == 4) || (is_avx512<A> && (R * C == 4 || R * C == 8)));
+
+template <std::size_t R, std::size_t C, class A>
+vfloat<A> load_small_blocks(const float* const* p, A) noexcept {
+    static_assert(has_small_block_loads<A, R, C>, "load_small_blocks: no implementation for this shape and arch");
+#if XSIMD_WITH_FMA3_AVX2
+    if constexpr (R * C == 4) {
+        auto piece = [p](std::size_t b) { return C == 1 ? _mm_broadcast_ss(p[b]) : _mm_loadu_ps(p[b]); };
+        const __m256 low = _mm256_set_m128(piece(1), piece(0));
+#if XSIMD_WITH_AVX512F
+        if constexpr (is_avx512<A>) {
+            const __m256 high = _mm256_set_m128(piece(3), piece(2));
+            return _mm512_castpd_ps(
+                _mm512_insertf64x4(_mm512_castpd256_pd512(_mm256_castps_pd(low)), _mm256_castps_pd(high), 1));
+        } else
+#endif
+            return low;
+    }
+#endif
+#if XSIMD_WITH_AVX512F
+    if constexpr (R * C == 8) {
+        auto piece = [p](std::size_t b) { return C == 1 ? _mm256_broadcast_ss(p[b]) : _mm256_loadu_ps(p[b]); };
+        return _mm512_castpd_ps(_mm512_insertf64x4(_mm512_castpd256_pd512(_mm256_castps_pd(piece(0))),
+                                                   _mm256_castps_pd(piece(1)), 1));
+    }
+#endif
+    return vfloat<A>(0.0f);
+}
+
 // Horizontal sum.
 template <class A>
 float reduce_add(vfloat<A> v) noexcept {
