@@ -5,7 +5,8 @@
 // multiple of the lanes), a broadcast (C = 1) or C values repeated (C below the lanes).
 // Blocks smaller than a vector are taken several at a time: fp32 one-row and one-column
 // shapes put their activations together in register (load_small_blocks, one load or
-// broadcast per block), others gather them through memory. Lanes accumulate per block position; the row sums come out once per block row.
+// broadcast per block), others gather them through memory. Lanes accumulate per block
+// position; the row sums come out once per block row.
 // int8 weights are widened and multiplied by a vector of their rows' scales, rebuilt only
 // when the block's scale group changes (a block never straddles two: groups are multiples
 // of C).
