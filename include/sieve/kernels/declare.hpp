@@ -27,6 +27,10 @@ namespace sieve::kernels {
 
 // Tokens per packed fp32 GEMM panel on the widest arch.
 inline constexpr std::size_t max_panel_width = 32;
+// Tokens per GEMM tile: threads split a GEMM's tokens only at multiples of it, so a kernel
+// that picks its method by the token count of a tile picks the same for any thread count
+// (and every output is reduced in the same order).
+inline constexpr std::size_t token_tile = 32;
 
 // The GEMM workspace: an fp32 panel of K x 32 floats, or a W8A8 panel of 16 tokens' int8
 // quads (K rounded up to 64) after 32 token scales.

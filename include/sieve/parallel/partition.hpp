@@ -37,6 +37,7 @@
 #include "../formats/csr.hpp"
 #include "../formats/dense.hpp"
 #include "../formats/nm.hpp"
+#include "../kernels/declare.hpp"
 #include "executor.hpp"
 
 namespace sieve {
@@ -46,7 +47,8 @@ inline constexpr std::size_t gemv_task_bytes = std::size_t{64} << 10;
 // Multiply-adds one GEMM task does at least.
 inline constexpr std::size_t gemm_task_macs = std::size_t{1} << 20;
 // Tokens per GEMM tile: a multiple of every arch's panel width.
-inline constexpr std::size_t gemm_token_tile = 32;
+inline constexpr std::size_t gemm_token_tile = kernels::token_tile;
+static_assert(gemm_token_tile % kernels::max_panel_width == 0, "panels never straddle two tiles");
 
 namespace detail {
 
