@@ -297,8 +297,18 @@ status gemm(const Weights& weights, matrix_view<const float> x, matrix_view<floa
                                    [&](const view_type& sub, matrix_view<const float> xt, matrix_view<float> yt,
                                        std::size_t m0, std::size_t m1, std::size_t t) {
                                        float* ws = scratch.get(t);
-                                       if (ws != nullptr)
-                                           kernels::gemm<decltype(arch)>(sub, xt, yt, task_detail::rows_of(ep, m0, m1), ws);
+                                       if (ws == nullptr) return;
+                                       // A lone token past whole tiles (N = 1, 33, ...) takes the
+                                       // GEMV, which streams the weights at the memory bound where a
+                                       // panel would spend all its lanes' FMAs on one token. Tiles
+                                       // split alike for any thread count, so its method does too.
+                                       const epilogue ep_rows = task_detail::rows_of(ep, m0, m1);
+                                       if (xt.rows % gemm_token_tile == 1) {
+                                           --xt.rows;
+                                           --yt.rows;
+                                           kernels::gemv<decltype(arch)>(sub, xt.row(xt.rows), yt.row(yt.rows), ep_rows);
+                                       }
+                                       if (xt.rows != 0) kernels::gemm<decltype(arch)>(sub, xt, yt, ep_rows, ws);
                                    });
     });
     if (!ran)

@@ -87,85 +87,6 @@ void two_of_four_word(const float* x, const std::uint64_t (&word)[RB], const T* 
     }
 }
 
-// GEMM with a few tokens (N <= few_tokens), every pattern: each vector of L positions of a
-// row has its values expanded once (as the GEMV does) and serves T tokens, one FMA each,
-// against their activations. The outer product below spends a position, a broadcast and
-// two panel loads on every kept weight and fills only N of its 2L lanes, whatever N.
-// Activations are copied once per call, a step's tokens next to each other (constant
-// offsets, one stream), zero past K. A pruned lane multiplies a zero weight by its
-// activation: harmless while the activations are finite, so a call whose tokens hold an
-// Inf or NaN masks them per lane instead.
-inline constexpr std::size_t few_tokens = 8;
-
-// Rows of `w` against tokens n0 .. n0 + count (count <= T) from xs: position k of token t
-// at xs[(k / L) T L + t L + k % L].
-template <class A, std::size_t T, bool Masked, class W>
-void nm_rows_few_tokens(const nm_view<W>& w, const float* xs, std::size_t n0, std::size_t count, matrix_view<float> y,
-                        const epilogue& ep) noexcept {
-    constexpr std::size_t L = lanes<A>;
-    const std::size_t span = w.groups * w.pattern.m;
-    alignas(64) float results[T][L];
-    std::size_t pending = 0, m_first = 0;
-    for (std::size_t m = 0; m < w.rows; ++m) {
-        const W* values = w.values + m * w.values_ld;
-        const std::uint8_t* meta = w.meta + m * w.meta_ld;
-        const row_scales<W> scales(w.scales, m);
-        vfloat<A> acc[T];
-        for (std::size_t t = 0; t < T; ++t) acc[t] = vfloat<A>(0.0f);
-        const float* x = xs;
-        for (std::size_t k = 0; k < span; k += L, x += T * L) {
-            if (k % 64 == 0) {
-                __builtin_prefetch(reinterpret_cast<const char*>(values) + prefetch_bytes);
-                __builtin_prefetch(meta + k / 8 + prefetch_meta_bytes);
-            }
-            auto bits = static_cast<std::uint32_t>(chunk_bits<A, L>(meta, k));
-            if (span - k < L) bits &= (1u << (span - k)) - 1;  // not the row's padding bits
-            vfloat<A> wv = expand_load(values, bits, A{});
-            values += __builtin_popcount(bits);
-            if constexpr (is_int8_weight<W>) wv *= vfloat<A>(scales.at(k));  // one multiply for every token
-            for (std::size_t t = 0; t < T; ++t) {
-                const vfloat<A> xv = vfloat<A>::load_aligned(x + t * L);
-                acc[t] = xsimd::fma(wv, Masked ? keep_lanes(xv, bits, A{}) : xv, acc[t]);
-            }
-        }
-        if (pending == 0) m_first = m;
-        for (std::size_t t = 0; t < T; ++t) results[t][pending] = reduce_add<A>(acc[t]);
-        if (++pending == L || m + 1 == w.rows) {
-            for (std::size_t t = 0; t < count; ++t) store_rows<A>(results[t], pending, m_first, y.row(n0 + t), ep);
-            pending = 0;
-        }
-    }
-}
-
-// Copies tokens n0 .. n0 + count of x into xs for nm_rows_few_tokens (T tokens, `span`
-// positions, zero past K and past count). Returns whether every activation is finite.
-template <class A, std::size_t T>
-bool copy_few_tokens(matrix_view<const float> x, std::size_t n0, std::size_t count, std::size_t span,
-                     float* xs) noexcept {
-    constexpr std::size_t L = lanes<A>;
-    const std::size_t K = x.cols;
-    bool finite = true;
-    for (std::size_t k = 0; k < span; k += L)
-        for (std::size_t t = 0; t < T; ++t, xs += L) {
-            const float* row = x.row(n0 + (t < count ? t : 0));
-            for (std::size_t i = 0; i < L; ++i) {
-                const float v = t < count && k + i < K ? row[k + i] : 0.0f;
-                finite = finite && std::isfinite(v);
-                xs[i] = v;
-            }
-        }
-    return finite;
-}
-
-template <class A, std::size_t T, class W>
-void nm_few_tokens(const nm_view<W>& w, matrix_view<const float> x, std::size_t n0, std::size_t count,
-                   matrix_view<float> y, const epilogue& ep, float* workspace) noexcept {
-    if (copy_few_tokens<A, T>(x, n0, count, w.groups * w.pattern.m, workspace))
-        nm_rows_few_tokens<A, T, false>(w, workspace, n0, count, y, ep);
-    else
-        nm_rows_few_tokens<A, T, true>(w, workspace, n0, count, y, ep);
-}
-
 }  // namespace detail
 
 template <class A, class T>
@@ -304,13 +225,6 @@ void gemm(const nm_view<T>& w, matrix_view<const float> x, matrix_view<float> y,
     constexpr std::size_t P = panel_width<A>, RB = 4;
     const std::size_t K = w.cols, M_group = w.pattern.m, full_groups = K / M_group;
     const bool two_of_four = w.pattern.n == 2 && w.pattern.m == 4;
-    // The last tile's tokens, when few, take the few-token kernel (one token: the GEMV).
-    const std::size_t few = x.rows % token_tile <= detail::few_tokens ? x.rows % token_tile : 0;
-    if (few == 1) gemv<A>(w, x.row(x.rows - 1), y.row(x.rows - 1), ep);
-    else if (few > detail::few_tokens / 2) detail::nm_few_tokens<A, detail::few_tokens>(w, x, x.rows - few, few, y, ep, workspace);
-    else if (few != 0) detail::nm_few_tokens<A, detail::few_tokens / 2>(w, x, x.rows - few, few, y, ep, workspace);
-    if (few == x.rows) return;
-    x.rows -= few;
     for_each_panel<A>(x, workspace, [&](const float* panel, std::size_t n0, std::size_t count) {
         for (std::size_t m0 = 0; m0 < w.rows; m0 += RB) {
             // RB rows side by side: 2 * RB independent FMA chains. A short last block

@@ -91,15 +91,11 @@ two_of_four_x<A> arrange_2of4(vfloat<A> x0, vfloat<A> x1, A) noexcept {
         return {x0, x1};
 }
 
-// The control of one pick: which of the 2L arranged activations each of the L lanes takes.
-// A kernel that picks for several tokens under the same metadata builds it once.
+// The L kept activations of the 2L arranged ones under `bits` (2L bits of 2:4 metadata,
+// exactly two set in every nibble), in position order.
 template <class A>
-using pick_2of4_control = vuint<A>;
-
-// The control for `bits` (2L bits of 2:4 metadata, exactly two set in every nibble).
-template <class A>
-pick_2of4_control<A> control_2of4(std::uint32_t bits, A) noexcept {
-    static_assert(has_compress_2of4<A>, "control_2of4: no implementation for this arch");
+vfloat<A> pick_2of4(const two_of_four_x<A>& x, std::uint32_t bits, A) noexcept {
+    static_assert(has_compress_2of4<A>, "pick_2of4: no implementation for this arch");
 #if XSIMD_WITH_AVX512BW
     if constexpr (is_avx512<A>) {
         // Dwords 2g and 2g + 1 take group g's first and second kept position: its nibble
@@ -113,48 +109,22 @@ pick_2of4_control<A> control_2of4(std::uint32_t bits, A) noexcept {
         const __m512i first = _mm512_setr_epi32(0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 1, 0, 2, 0, 0, 0);
         const __m512i second = _mm512_setr_epi32(0, 0, 0, 1, 0, 2, 2, 0, 0, 3, 3, 0, 3, 0, 0, 0);
         const __m512i group_base = _mm512_setr_epi32(0, 0, 4, 4, 8, 8, 12, 12, 16, 16, 20, 20, 24, 24, 28, 28);
-        return _mm512_add_epi32(_mm512_permutex2var_epi32(first, slot, second), group_base);
+        const __m512i index = _mm512_add_epi32(_mm512_permutex2var_epi32(first, slot, second), group_base);
+        return _mm512_permutex2var_ps(x.even, index, x.odd);
     } else
 #endif
 #if XSIMD_WITH_FMA3_AVX2
     if constexpr (is_avx2<A>) {
-        return _mm256_inserti128_si256(
+        const __m256i control = _mm256_inserti128_si256(
             _mm256_castsi128_si256(
                 _mm_load_si128(reinterpret_cast<const __m128i*>(detail::pick_2of4_permilps.control[bits & 0xFFu]))),
             _mm_load_si128(reinterpret_cast<const __m128i*>(detail::pick_2of4_permilps.control[bits >> 8 & 0xFFu])), 1);
-    } else
-#endif
-#if XSIMD_WITH_SSE4_2
-    if constexpr (is_sse<A>) {
-        return _mm_load_si128(reinterpret_cast<const __m128i*>(detail::pick_2of4_pshufb.control[bits & 0xFFu]));
-    } else
-#endif
-#if XSIMD_WITH_NEON64
-    if constexpr (is_neon<A>) {
-        return vreinterpretq_u32_u8(vld1q_u8(detail::pick_2of4_tbl.control[bits & 0xFFu]));
-    } else
-#endif
-    {
-        (void)bits;
-        return pick_2of4_control<A>(0u);
-    }
-}
-
-// The L kept activations of the 2L arranged ones under a control, in position order.
-template <class A>
-vfloat<A> pick_2of4(const two_of_four_x<A>& x, const pick_2of4_control<A>& control, A) noexcept {
-#if XSIMD_WITH_AVX512BW
-    if constexpr (is_avx512<A>) {
-        return _mm512_permutex2var_ps(x.even, control, x.odd);
-    } else
-#endif
-#if XSIMD_WITH_FMA3_AVX2
-    if constexpr (is_avx2<A>) {
         return _mm256_blend_ps(_mm256_permutevar_ps(x.even, control), _mm256_permutevar_ps(x.odd, control), 0xCC);
     } else
 #endif
 #if XSIMD_WITH_SSE4_2
     if constexpr (is_sse<A>) {
+        const __m128i control = _mm_load_si128(reinterpret_cast<const __m128i*>(detail::pick_2of4_pshufb.control[bits & 0xFFu]));
         const __m128i even = _mm_shuffle_epi8(_mm_castps_si128(x.even), control);
         const __m128i odd = _mm_shuffle_epi8(_mm_castps_si128(x.odd), control);
         return _mm_blend_ps(_mm_castsi128_ps(even), _mm_castsi128_ps(odd), 0xC);
@@ -163,19 +133,13 @@ vfloat<A> pick_2of4(const two_of_four_x<A>& x, const pick_2of4_control<A>& contr
 #if XSIMD_WITH_NEON64
     if constexpr (is_neon<A>) {
         const uint8x16x2_t both = {{vreinterpretq_u8_f32(x.even), vreinterpretq_u8_f32(x.odd)}};
-        return vreinterpretq_f32_u8(vqtbl2q_u8(both, vreinterpretq_u8_u32(control)));
+        return vreinterpretq_f32_u8(vqtbl2q_u8(both, vld1q_u8(detail::pick_2of4_tbl.control[bits & 0xFFu])));
     } else
 #endif
     {
-        (void)control;
+        (void)bits;
         return x.even;
     }
-}
-
-// The same under `bits` (2L bits of 2:4 metadata, exactly two set in every nibble).
-template <class A>
-vfloat<A> pick_2of4(const two_of_four_x<A>& x, std::uint32_t bits, A) noexcept {
-    return pick_2of4(x, control_2of4(bits, A{}), A{});
 }
 
 // The picks of the 64 / (2L) steps of one 64-bit word of 2:4 metadata (all 32 bits set two
@@ -215,25 +179,20 @@ public:
         word_ = word;
     }
 
-    // The control of step j (positions 2Lj .. 2Lj + 2L of the word).
+    // The L kept activations of step j (positions 2Lj .. 2Lj + 2L of the word).
     template <std::size_t j>
-    pick_2of4_control<A> control() const noexcept {
+    vfloat<A> pick(const two_of_four_x<A>& x) const noexcept {
 #if XSIMD_WITH_FMA3_AVX2
         if constexpr (is_avx2<A>) {
             // Dword d of each lane takes byte 4j + d: its group's slot, first or second.
             constexpr char b = static_cast<char>(4 * j);
-            return _mm256_shuffle_epi8(controls_, _mm256_setr_epi8(b, -1, -1, -1, b + 1, -1, -1, -1, b + 2, -1, -1, -1, b + 3,
-                                                                   -1, -1, -1, b, -1, -1, -1, b + 1, -1, -1, -1, b + 2, -1,
-                                                                   -1, -1, b + 3, -1, -1, -1));
+            const __m256i control = _mm256_shuffle_epi8(
+                controls_, _mm256_setr_epi8(b, -1, -1, -1, b + 1, -1, -1, -1, b + 2, -1, -1, -1, b + 3, -1, -1, -1, b, -1,
+                                            -1, -1, b + 1, -1, -1, -1, b + 2, -1, -1, -1, b + 3, -1, -1, -1));
+            return _mm256_blend_ps(_mm256_permutevar_ps(x.even, control), _mm256_permutevar_ps(x.odd, control), 0xCC);
         } else
 #endif
-            return control_2of4(static_cast<std::uint32_t>(word_ >> (2 * lanes<A> * j)), A{});
-    }
-
-    // The L kept activations of step j.
-    template <std::size_t j>
-    vfloat<A> pick(const two_of_four_x<A>& x) const noexcept {
-        return kernels::pick_2of4(x, control<j>(), A{});
+            return kernels::pick_2of4(x, static_cast<std::uint32_t>(word_ >> (2 * lanes<A> * j)), A{});
     }
 
 private:
