@@ -5,12 +5,12 @@
 // time, expands the next popcount values into the kept lanes (AVX-512 vexpandps / widened
 // vpexpandd, AVX2 a permute from prefix popcounts, SSE and NEON byte shuffles) and
 // multiplies by x with the pruned lanes masked off, so a pruned position never touches its
-// activation. 2:4 takes the other way round where a 64-bit metadata word of each of four
-// rows keeps two of every four (the rule): the activations at the kept positions are picked
+// activation. 2:4 takes the other way round where a 64-bit metadata word of each row of a
+// block keeps two of every four (the rule): the activations at the kept positions are picked
 // (isa/compress.hpp: in-lane shuffles, AVX-512 one two-source permute) and meet L contiguous
-// values per FMA. Rows run four side by side, each prefetched ahead (into the next block's
-// rows near their ends). int8 partial sums are scaled once per scale group (a group is a
-// multiple of the vector, so vectors never straddle two).
+// values per FMA. Rows run side by side (gemv_rows), each prefetched ahead (into the next
+// block's rows near their ends). int8 partial sums are scaled once per scale group (a group
+// is a multiple of the vector, so vectors never straddle two).
 // W8A8 GEMV expands 4 * lanes int8 weights to their dense positions (AVX-512 VBMI2
 // vpexpandb, else a pshufb / tbl per 16 positions) for one int8 dot product with the
 // quantized token; pruned positions hold weight 0 and the token is finite.
@@ -87,11 +87,18 @@ void two_of_four_word(const float* x, const std::uint64_t (&word)[RB], const T* 
     }
 }
 
+// Rows a GEMV walks side by side: each row is two streams (values and metadata). Four rows
+// measured 10-60% slower than two on Zen 3 (AVX2 fp32, SSE fp32 and int8; AVX2 int8 within
+// noise), the streams outrunning the prefetchers; AVX-512 reached the read bandwidth with
+// four (Xeon) and keeps them.
+template <class A>
+inline constexpr std::size_t gemv_rows = is_avx512<A> ? 4 : 2;
+
 }  // namespace detail
 
 template <class A, class T>
 void gemv(const nm_view<T>& w, const float* x, float* y, const epilogue& ep) noexcept {
-    constexpr std::size_t L = lanes<A>, RB = 4;
+    constexpr std::size_t L = lanes<A>, RB = detail::gemv_rows<A>;
     const std::size_t K = w.cols, span = w.groups * w.pattern.m, k_main = K / L * L;
     constexpr std::size_t word_steps = 64 / (2 * L);  // steps of 2L positions per 64-bit metadata word
     constexpr std::uint64_t lane_mask = (std::uint64_t{1} << L) - 1;
