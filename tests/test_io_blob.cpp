@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstring>
 #include <limits>
+#include <random>
 #include <sieve/sieve.hpp>
 #include <string>
 #include <vector>
@@ -64,9 +65,11 @@ sieve::aligned_buffer<std::byte> blob_of(const char* name, const Matrix& m) {
     return std::move(*bytes);
 }
 
-// A file name for this test case (ctest runs test cases in parallel).
+// A file name for this test case and process: ctest runs test cases in parallel, and
+// tools/check-emulated.sh runs the whole binary twice at once in the same directory.
 std::string temp_path() {
-    std::string name = "sieve_io_" + Catch::getResultCapture().getCurrentTestName() + ".blob";
+    static const std::string process_tag = std::to_string(std::random_device{}());
+    std::string name = "sieve_io_" + Catch::getResultCapture().getCurrentTestName() + "_" + process_tag + ".blob";
     for (char& c : name)
         if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_')) c = '_';
     return name;
