@@ -10,7 +10,11 @@
 # between files).
 #
 # ISAS defaults to everything the target processor has: sse avx2 avx512 avx512vnni on
-# x86-64, neon neondot on aarch64, nothing elsewhere (the scalar reference then runs). The
+# x86-64, neon neondot on aarch64, nothing elsewhere (the scalar reference then runs).
+# ISAS host keeps only those the CPU of the build machine runs (Linux: /proc/cpuinfo; a cross
+# build keeps them all): for builds whose binaries run nowhere else, such as sieve's
+# sanitizer CI, which need not compile what they can never execute. The cache variable
+# SIEVE_DISPATCH_ISAS (empty, or a list, or host) is the default of calls that name no ISAS. The
 # int8-only tiers avx512vnni and neondot (int8 kernels with VNNI + VBMI2 / the dot-product
 # extension) bring in their base (avx512, neon), whose fp32 kernels they use. Call it from the directory
 # that created the target when CMake is older than 3.18 (per-source flags are
@@ -29,12 +33,21 @@ function(sieve_add_runtime_dispatch target)
 
     if(DEFINED arg_ISAS)
         set(isas ${arg_ISAS})
-    elseif(CMAKE_SYSTEM_PROCESSOR MATCHES "^(x86_64|AMD64|amd64|x64)$")
-        set(isas sse avx2 avx512 avx512vnni)
-    elseif(CMAKE_SYSTEM_PROCESSOR MATCHES "^(aarch64|arm64|ARM64)$")
-        set(isas neon neondot)
     else()
-        set(isas "")
+        set(isas ${SIEVE_DISPATCH_ISAS})
+    endif()
+    if(NOT isas OR isas STREQUAL "host")
+        set(only_host "${isas}")
+        if(CMAKE_SYSTEM_PROCESSOR MATCHES "^(x86_64|AMD64|amd64|x64)$")
+            set(isas sse avx2 avx512 avx512vnni)
+        elseif(CMAKE_SYSTEM_PROCESSOR MATCHES "^(aarch64|arm64|ARM64)$")
+            set(isas neon neondot)
+        else()
+            set(isas "")
+        endif()
+        if(only_host)
+            _sieve_host_isas(isas)
+        endif()
     endif()
 
     if(NOT CMAKE_CXX_COMPILER_ID MATCHES "^(GNU|Clang|AppleClang|IntelLLVM)$" AND isas)
@@ -75,6 +88,38 @@ function(sieve_add_runtime_dispatch target)
     else()
         _sieve_add_dispatch_units(${target} "${dir}" ${isas})
     endif()
+endfunction()
+
+# Drops from the list in `var` each ISA this machine's CPU lacks a feature of (the flags
+# each ISA's units are compiled with, by their /proc/cpuinfo names).
+function(_sieve_host_isas var)
+    if(CMAKE_CROSSCOMPILING OR NOT EXISTS /proc/cpuinfo)
+        message(STATUS "sieve: dispatch ISAS host: this CPU's features are unknown here, every ISA kept")
+        return()
+    endif()
+    file(STRINGS /proc/cpuinfo line REGEX "^(flags|Features)[ \t]*:" LIMIT_COUNT 1)
+    string(REGEX REPLACE "^[^:]*:" "" line "${line}")
+    separate_arguments(features UNIX_COMMAND "${line}")
+    set(needs_sse sse4_2 popcnt)
+    set(needs_avx2 ${needs_sse} avx2 fma)
+    set(needs_avx512 ${needs_avx2} avx512f avx512cd avx512dq avx512bw)
+    set(needs_avx512vnni ${needs_avx512} avx512vl avx512_vnni avx512_vbmi2)
+    set(needs_neon "")  # part of armv8-a
+    set(needs_neondot asimddp)
+    set(kept "")
+    foreach(isa IN LISTS ${var})
+        set(has ON)
+        foreach(feature IN LISTS needs_${isa})
+            if(NOT feature IN_LIST features)
+                set(has OFF)
+            endif()
+        endforeach()
+        if(has)
+            list(APPEND kept ${isa})
+        endif()
+    endforeach()
+    message(STATUS "sieve: dispatch ISAS host: ${kept} (of ${${var}})")
+    set(${var} ${kept} PARENT_SCOPE)
 endfunction()
 
 # The per-ISA units of `target` (sources, flags, SIEVE_DISPATCH_<ISA> definitions).

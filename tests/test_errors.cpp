@@ -10,6 +10,7 @@
 #include <set>
 #include <sieve/sieve.hpp>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "support/catch_sieve.hpp"
@@ -497,4 +498,17 @@ TEST_CASE("every errc has a distinct, non-empty name and ok statuses say ok", "[
     CHECK(ok.ok());
     CHECK(ok.code() == sieve::errc::ok);
     CHECK(std::string(ok.message()) == "ok");
+}
+
+TEST_CASE("a packed matrix moves out of a temporary result with *", "[errors]") {
+    // Packed matrices own their arrays and cannot be copied: `*pack(...)` must move.
+    static_assert(std::is_same<decltype(*sieve::csr_matrix<>::pack({})), sieve::csr_matrix<>&&>::value,
+                  "operator* of an rvalue result yields an rvalue");
+    const test_matrix w(3, 8, {}, 1.0f);
+    sieve::csr_matrix<> moved = *sieve::csr_matrix<>::pack(w.view());
+    CHECK(moved.nnz() == 24);
+    auto kept = sieve::csr_matrix<>::pack(w.view());
+    REQUIRE(kept.ok());
+    CHECK((*kept).nnz() == 24);  // an lvalue result keeps its value
+    CHECK(kept->nnz() == 24);
 }

@@ -17,7 +17,8 @@
 #
 # Environment: SIEVE_FUZZ_CXX (default clang++), SIEVE_FUZZ_STATIC_RUNTIME (default ON: binaries
 # carry libstdc++/libgcc, so they run on other x86-64 glibc Linux systems), and
-# SIEVE_FUZZ_FLAGS (extra libFuzzer flags, e.g. "-max_len=16384").
+# SIEVE_FUZZ_FLAGS (extra libFuzzer flags, e.g. "-max_len=16384") and SIEVE_FUZZ_ISAS (the
+# kernels' ISAs, cmake/SieveDispatch.cmake: default every one; host = those of this CPU).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -52,6 +53,7 @@ launcher=()
 command -v ccache >/dev/null 2>&1 && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
 cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER="$cxx" "${launcher[@]}" \
     -DSIEVE_BUILD_FUZZERS=ON -DSIEVE_FUZZ_STATIC_RUNTIME="${SIEVE_FUZZ_STATIC_RUNTIME:-ON}" \
+    -DSIEVE_DISPATCH_ISAS="${SIEVE_FUZZ_ISAS:-}" \
     -DSIEVE_BUILD_TESTS=OFF -DSIEVE_BUILD_BENCHMARKS=OFF -DSIEVE_BUILD_EXAMPLES=OFF -DSIEVE_INSTALL=OFF >/dev/null
 all=($(sed -n 's/^sieve_fuzzers=//p' "$build/fuzzers.txt"))
 

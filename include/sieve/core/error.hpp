@@ -127,6 +127,7 @@ public:
     const T* operator->() const noexcept { return &value(); }
     T& operator*() & noexcept { return value(); }
     const T& operator*() const& noexcept { return value(); }
+    T&& operator*() && noexcept { return std::move(*this).value(); }  // `auto m = *pack(...);` moves
 
 private:
     T value_{};
