@@ -7,9 +7,10 @@
 
 namespace bench {
 
-// Registers bandwidth/read/<simd>/t1 for each read kernel this CPU runs (the widest is the
-// one that matters; the narrower ones show what a kernel that loads less per instruction gets),
-// and bandwidth/read/<widest>/tT for every further thread count of the run (threads.hpp).
+// Registers bandwidth/read/<simd>[-prefetch]/t1 for each read kernel this CPU runs, plain and
+// with software prefetches (the widest are the ones that matter; the narrower ones show what
+// a kernel that loads less per instruction gets), and the widest two at every further thread
+// count of the run (threads.hpp).
 std::size_t register_bandwidth();  // returns how many
 
 // Whether a benchmark name is one of those rows, and its thread count (0 if it is not one).

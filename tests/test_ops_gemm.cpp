@@ -1,6 +1,7 @@
 // GEMM (Y = X W^T, a batch of tokens) through the public sieve::gemm, for every format:
 // agreement with the scalar reference and the naive dense product for N in
-// {1, 2, 3, 7, 8, 9, 16, 17, 33} (around the token panels of 8, 16 and 32), a lone token past
+// {1, 2, 3, 7, 8, 9, 16, 17, 33, 40} (around the token panels of one and two vectors, and a
+// one-vector panel after a two-vector one), a lone token past
 // whole 32-token tiles (N = 33, 65: it takes the GEMV kernel), edge shapes,
 // shapes past the 64-row tiles, strided and misaligned X and Y (the gap in Y stays
 // untouched), every epilogue, NaN/Inf activations, 32-bit indices and a caller-provided
@@ -23,12 +24,13 @@
 using namespace sieve_test;
 
 namespace {
-// Around the kernels' token panels (2 x lanes: 8 for SSE/NEON, 16 for AVX2, 32 for AVX-512).
-const std::size_t batch_sizes[] = {1, 2, 3, 7, 8, 9, 16, 17, 33};
+// Around the kernels' token panels: one vector of tokens when the tokens left fit one, else
+// two (4 / 8 for SSE and NEON, 8 / 16 for AVX2, 16 / 32 for AVX-512); 40 ends on a narrow one.
+const std::size_t batch_sizes[] = {1, 2, 3, 7, 8, 9, 16, 17, 33, 40};
 }  // namespace
 
 TEMPLATE_TEST_CASE(
-    "gemm matches the reference and the naive product for N in {1, 2, 3, 7, 8, 9, 16, 17, 33}",
+    "gemm matches the reference and the naive product for N in {1, 2, 3, 7, 8, 9, 16, 17, 33, 40}",
     "[gemm]", SIEVE_TEST_FORMATS) {
     SIEVE_ON_EACH_ISA();
     const std::uint32_t seed = 601;

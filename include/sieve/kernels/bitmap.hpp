@@ -13,8 +13,8 @@
 // activations are compressed next to each other and the values stream against them.
 // W8A8 GEMV expands 4 * lanes int8 weights to their dense positions for one int8 dot
 // product with the quantized token (zero-padded to whole mask words).
-// GEMM walks each step's set bits and does two FMAs per kept weight against the packed
-// activation panel (W8A8: one int8 dot product per quad of positions holding a kept weight).
+// GEMM walks each step's set bits and does one FMA per panel vector (common.hpp) per kept
+// weight (W8A8: one int8 dot product per quad of positions holding a kept weight).
 #pragma once
 
 #include <cstddef>
@@ -237,17 +237,17 @@ void gemv(const bitmap_view<T>& w, const float* x, float* y, const epilogue& ep)
 template <class A, class T>
 void gemm(const bitmap_view<T>& w, matrix_view<const float> x, matrix_view<float> y, const epilogue& ep,
           float* workspace) noexcept {
-    constexpr std::size_t P = panel_width<A>;
     const std::size_t span = w.words * bitmap_word_bits;
-    for_each_panel<A>(x, workspace, [&](const float* panel, std::size_t n0, std::size_t count) {
+    for_each_panel<A>(x, workspace, [&](const float* panel, std::size_t n0, std::size_t count, auto width) {
+        constexpr std::size_t P = decltype(width)::value;
         for (std::size_t m = 0; m < w.rows; ++m) {
             const T* values = w.values + w.row_ptr[m];
             const std::uint64_t* mask = w.mask + m * w.words;
             const row_scales<T> scales(w.scales, m);
-            panel_acc<A> acc;
+            panel_acc<A, P> acc;
             for (std::size_t k0 = 0, k1; k0 < span; k0 = k1) {  // one pass per scale group
                 k1 = scales.group_end(k0, span);
-                panel_acc<A> part0, part1;  // kept weights alternate: four FMA chains
+                panel_acc<A, P> part0, part1;  // kept weights alternate: twice the FMA chains
                 for (std::size_t k = k0; k < k1; k += bitmap_word_bits) {
                     const std::size_t end = k + bitmap_word_bits < k1 ? k + bitmap_word_bits : k1;
                     std::uint64_t bits = detail::bitmap_range_bits<A>(mask, k, end);

@@ -140,7 +140,7 @@ void bsr_gemv(const bsr_view<T, R, C>& w, const Index* block_col, const float* x
 template <class A, class T, std::size_t R, std::size_t C, class Index>
 void bsr_gemm(const bsr_view<T, R, C>& w, const Index* block_col, matrix_view<const float> x,
               matrix_view<float> y, const epilogue& ep, float* workspace) noexcept {
-    constexpr std::size_t P = panel_width<A>, RB = R < 4 ? R : 4;
+    constexpr std::size_t RB = R < 4 ? R : 4;
     // Accumulator sets the columns of a block rotate through: 8 FMA chains in flight also
     // when a block has one or two rows (a 1xC block on one set waits on FMA latency).
     constexpr std::size_t sets = 4 / RB < C ? 4 / RB : C;
@@ -149,13 +149,14 @@ void bsr_gemm(const bsr_view<T, R, C>& w, const Index* block_col, matrix_view<co
     // storing each row's column of Y as soon as it is summed.
     constexpr std::size_t tile_blocks = R < 64 ? 64 / R : 1, tile_rows = tile_blocks * R;
     const std::size_t K = w.cols;
-    for_each_panel<A>(x, workspace, [&](const float* panel, std::size_t n0, std::size_t count) {
+    for_each_panel<A>(x, workspace, [&](const float* panel, std::size_t n0, std::size_t count, auto width) {
+        constexpr std::size_t P = decltype(width)::value;
         for (std::size_t b0 = 0; b0 < w.row_blocks; b0 += tile_blocks) {
-            panel_acc<A> tile[tile_rows];
+            panel_acc<A, P> tile[tile_rows];
             const std::size_t b1 = w.row_blocks - b0 < tile_blocks ? w.row_blocks : b0 + tile_blocks;
             for (std::size_t bi = b0; bi < b1; ++bi)
                 for (std::size_t r0 = 0; r0 < R && bi * R + r0 < w.rows; r0 += RB) {
-                    panel_acc<A> acc[sets][RB];
+                    panel_acc<A, P> acc[sets][RB];
                     for (std::size_t i = w.block_row_ptr[bi]; i < w.block_row_ptr[bi + 1]; ++i) {
                         const T* block = w.values + i * R * C + r0 * C;
                         const std::size_t k0 = std::size_t{block_col[i]} * C;

@@ -2,15 +2,18 @@
 // vectors, storing GEMV results, the GEMM activation panel (pack and store), int8 scale
 // lookup and the W8A8 activation quantization.
 //
-// GEMM layout: a panel of P = 2 * lanes tokens is packed transposed, panel[k * P + j] =
-// X[n0 + j][k], so each stored weight w at (m, k) costs two FMAs of broadcast(w) against
-// panel row k, whatever the format: the format only decides how (m, k, w) are enumerated.
+// GEMM layout: a panel of P tokens is packed transposed, panel[k * P + j] = X[n0 + j][k], so
+// each stored weight w at (m, k) costs P / lanes FMAs of broadcast(w) against panel row k,
+// whatever the format: the format only decides how (m, k, w) are enumerated. P is 2 * lanes,
+// or one vector when the tokens left fit one (a few tokens of decode: a wide panel would
+// spend most of its FMAs and panel reads on padding).
 #pragma once
 
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <type_traits>
 
 #include "../core/views.hpp"
 #include "../epilogue.hpp"
@@ -62,9 +65,8 @@ void store_rows(const float* acc, std::size_t count, std::size_t m0, float* y, c
 
 // Packs tokens n0 .. n0 + count of X (count <= P) transposed into panel (K x P); lanes
 // past count are zero.
-template <class A>
+template <class A, std::size_t P>
 void pack_panel(matrix_view<const float> x, std::size_t n0, std::size_t count, float* panel) noexcept {
-    constexpr std::size_t P = panel_width<A>;
     static_assert(P <= max_panel_width, "the workspace is sized for the widest panel");
     const std::size_t K = x.cols;
     for (std::size_t k = 0; k < K; ++k)
@@ -75,50 +77,60 @@ void pack_panel(matrix_view<const float> x, std::size_t n0, std::size_t count, f
     }
 }
 
-// The two accumulators of one output row m over a panel: tokens n0 .. n0 + P.
-template <class A>
+// The accumulators of one output row m over a panel of P tokens, n0 .. n0 + P: lo, and hi
+// when the panel is two vectors wide. (Named members rather than an array: GCC keeps an
+// array of them in memory: the 2:4 GEMM measured 15-20% slower.)
+template <class A, std::size_t P = panel_width<A>>
 struct panel_acc {
+    static_assert(P == lanes<A> || P == 2 * lanes<A>, "a panel is one or two vectors");
+    static constexpr bool wide = P == 2 * lanes<A>;
     vfloat<A> lo = vfloat<A>(0.0f), hi = vfloat<A>(0.0f);
 
     void add(float w, const float* panel_row) noexcept {
         const vfloat<A> wv(w);
         lo = xsimd::fma(wv, vfloat<A>::load_aligned(panel_row), lo);
-        hi = xsimd::fma(wv, vfloat<A>::load_aligned(panel_row + lanes<A>), hi);
+        if constexpr (wide) hi = xsimd::fma(wv, vfloat<A>::load_aligned(panel_row + lanes<A>), hi);
     }
     void add(const panel_acc& other) noexcept {
         lo += other.lo;
-        hi += other.hi;
+        if constexpr (wide) hi += other.hi;
     }
     // += scale * other: an int8 group's partial sums, dequantized once per group.
     void add_scaled(const panel_acc& other, float scale) noexcept {
         lo = xsimd::fma(other.lo, vfloat<A>(scale), lo);
-        hi = xsimd::fma(other.hi, vfloat<A>(scale), hi);
+        if constexpr (wide) hi = xsimd::fma(other.hi, vfloat<A>(scale), hi);
     }
 };
 
 // Writes Y[n0 + j][m] for j < count from a row's accumulators, with the epilogue.
-template <class A>
-void store_column(const panel_acc<A>& acc, std::size_t m, std::size_t n0, std::size_t count,
+template <class A, std::size_t P>
+void store_column(const panel_acc<A, P>& acc, std::size_t m, std::size_t n0, std::size_t count,
                   matrix_view<float> y, const epilogue& ep) noexcept {
     constexpr std::size_t L = lanes<A>;
-    alignas(64) float before[2 * L] = {}, out[2 * L];
+    alignas(64) float before[P] = {}, out[P];
     if (ep.beta != 0.0f)
         for (std::size_t j = 0; j < count; ++j) before[j] = y(n0 + j, m);
     const vfloat<A> bias(ep.bias.size != 0 ? ep.bias.data[m] : 0.0f);
     finish<A>(acc.lo, bias, vfloat<A>::load_aligned(before), ep).store_aligned(out);
-    finish<A>(acc.hi, bias, vfloat<A>::load_aligned(before + L), ep).store_aligned(out + L);
+    if constexpr (panel_acc<A, P>::wide) finish<A>(acc.hi, bias, vfloat<A>::load_aligned(before + L), ep).store_aligned(out + L);
     for (std::size_t j = 0; j < count; ++j) y(n0 + j, m) = out[j];
 }
 
 // The GEMM driver: for each panel of tokens, pack it, then let the format's row loop
-// accumulate and store every output row. `rows(panel, n0, count)` does the latter.
+// accumulate and store every output row: `rows(panel, n0, count, width)`, where
+// decltype(width)::value is the panel's P (2 * lanes, or lanes for at most lanes tokens).
 template <class A, class RowLoop>
 void for_each_panel(matrix_view<const float> x, float* workspace, RowLoop&& rows) noexcept {
-    constexpr std::size_t P = panel_width<A>;
+    constexpr std::size_t P = panel_width<A>, L = lanes<A>;
     for (std::size_t n0 = 0; n0 < x.rows; n0 += P) {
         const std::size_t count = x.rows - n0 < P ? x.rows - n0 : P;
-        pack_panel<A>(x, n0, count, workspace);
-        rows(static_cast<const float*>(workspace), n0, count);
+        if (count <= L) {
+            pack_panel<A, L>(x, n0, count, workspace);
+            rows(static_cast<const float*>(workspace), n0, count, std::integral_constant<std::size_t, L>{});
+        } else {
+            pack_panel<A, P>(x, n0, count, workspace);
+            rows(static_cast<const float*>(workspace), n0, count, std::integral_constant<std::size_t, P>{});
+        }
     }
 }
 
@@ -265,7 +277,7 @@ void for_each_w8a8_panel(matrix_view<const float> x, matrix_view<float> y, const
         pack_w8a8_panel<A>(x, n0, count, panel, token_scales);
         const vfloat<A> token_scale = vfloat<A>::load_aligned(token_scales);
         rows(static_cast<const std::int8_t*>(panel), [&](const w8a8_acc<A>& acc, std::size_t m) {
-            panel_acc<A> result;
+            panel_acc<A, lanes<A>> result;
             result.lo = acc.sum * token_scale;
             store_column<A>(result, m, n0, count, y, ep);
         });

@@ -4,8 +4,8 @@
 // AVX-512, see isa/helpers.hpp), two accumulators; the segment tail is scalar. int8 rows
 // are cut into segments of one scale group each (columns increase within a row, so a
 // linear scan finds the cuts) and each segment's partial sum is scaled once.
-// GEMM: per stored weight, two FMAs against the packed activation panel; two weights per
-// step into separate accumulators to keep four FMA chains in flight.
+// GEMM: per stored weight, one FMA per vector of the packed activation panel; two weights per
+// step into separate accumulators to keep more FMA chains in flight.
 // W8A8: GEMV multiplies integers per segment (a kept weight meets one activation byte, no
 // 4-byte dot product to use); GEMM places each weight at its byte of the quad-interleaved
 // panel and does one int8 dot product per weight for a panel of tokens.
@@ -65,15 +65,15 @@ void csr_gemv(const csr_view<T>& w, const Index* cols, const float* x, float* y,
 template <class A, class T, class Index>
 void csr_gemm(const csr_view<T>& w, const Index* cols, matrix_view<const float> x, matrix_view<float> y,
               const epilogue& ep, float* workspace) noexcept {
-    constexpr std::size_t P = panel_width<A>;
-    for_each_panel<A>(x, workspace, [&](const float* panel, std::size_t n0, std::size_t count) {
+    for_each_panel<A>(x, workspace, [&](const float* panel, std::size_t n0, std::size_t count, auto width) {
+        constexpr std::size_t P = decltype(width)::value;
         for (std::size_t m = 0; m < w.rows; ++m) {
             const row_scales<T> scales(w.scales, m);
-            panel_acc<A> acc;
+            panel_acc<A, P> acc;
             for (std::size_t i = w.row_ptr[m], end = w.row_ptr[m + 1], seg_end; i < end; i = seg_end) {
                 seg_end = csr_segment_end<A>(scales, cols, i, end);
                 const std::size_t first = i;
-                panel_acc<A> acc0, acc1;
+                panel_acc<A, P> acc0, acc1;
                 for (; i + 2 <= seg_end; i += 2) {
                     acc0.add(static_cast<float>(w.values[i]), panel + std::size_t{cols[i]} * P);
                     acc1.add(static_cast<float>(w.values[i + 1]), panel + std::size_t{cols[i + 1]} * P);

@@ -105,17 +105,18 @@ void gemv(const dense_view<T>& w, const float* x, float* y, const epilogue& ep) 
 template <class A, class T>
 void gemm(const dense_view<T>& w, matrix_view<const float> x, matrix_view<float> y, const epilogue& ep,
           float* workspace) noexcept {
-    constexpr std::size_t P = panel_width<A>, RB = 4;
+    constexpr std::size_t RB = 4;
     const std::size_t K = w.cols;
-    for_each_panel<A>(x, workspace, [&](const float* panel, std::size_t n0, std::size_t count) {
+    for_each_panel<A>(x, workspace, [&](const float* panel, std::size_t n0, std::size_t count, auto width) {
+        constexpr std::size_t P = decltype(width)::value;
         for (std::size_t m0 = 0; m0 < w.rows; m0 += RB) {
             const detail::dense_rows<T> rows(w, m0);
             const std::size_t nr = rows.count;
             const auto& row = rows.row;
-            panel_acc<A> acc[RB];
+            panel_acc<A, P> acc[RB];
             if constexpr (is_int8_weight<T>) {
                 for (std::size_t k0 = 0; k0 < K; k0 = rows.scales[0].group_end(k0, K)) {
-                    panel_acc<A> part[RB];
+                    panel_acc<A, P> part[RB];
                     for (std::size_t k = k0; k < rows.scales[0].group_end(k0, K); ++k)
                         for (std::size_t r = 0; r < RB; ++r) part[r].add(static_cast<float>(row[r][k]), panel + k * P);
                     for (std::size_t r = 0; r < RB; ++r) acc[r].add_scaled(part[r], rows.scales[r].at(k0));

@@ -14,7 +14,7 @@
 // W8A8 GEMV expands 4 * lanes int8 weights to their dense positions (AVX-512 VBMI2
 // vpexpandb, else a pshufb / tbl per 16 positions) for one int8 dot product with the
 // quantized token; pruned positions hold weight 0 and the token is finite.
-// GEMM walks each group's set bits and does two FMAs per kept weight against the panel, four
+// GEMM walks each group's set bits and does one FMA per panel vector per kept weight, four
 // rows at a time; 2:4 reads the positions of full words from a table instead.
 #pragma once
 
@@ -229,18 +229,19 @@ void gemv(const nm_view<T>& w, const float* x, float* y, const epilogue& ep) noe
 template <class A, class T>
 void gemm(const nm_view<T>& w, matrix_view<const float> x, matrix_view<float> y, const epilogue& ep,
           float* workspace) noexcept {
-    constexpr std::size_t P = panel_width<A>, RB = 4;
+    constexpr std::size_t RB = 4;
     const std::size_t K = w.cols, M_group = w.pattern.m, full_groups = K / M_group;
     const bool two_of_four = w.pattern.n == 2 && w.pattern.m == 4;
-    for_each_panel<A>(x, workspace, [&](const float* panel, std::size_t n0, std::size_t count) {
+    for_each_panel<A>(x, workspace, [&](const float* panel, std::size_t n0, std::size_t count, auto width) {
+        constexpr std::size_t P = decltype(width)::value;
         for (std::size_t m0 = 0; m0 < w.rows; m0 += RB) {
-            // RB rows side by side: 2 * RB independent FMA chains. A short last block
+            // RB rows side by side: RB independent FMA chains per panel vector. A short last block
             // repeats row m0, never stored.
             const std::size_t nr = w.rows - m0 < RB ? w.rows - m0 : RB;
             const T* values[RB];
             const std::uint8_t* meta[RB];
             row_scales<T> scales[RB];
-            panel_acc<A> acc[RB];
+            panel_acc<A, P> acc[RB];
             for (std::size_t r = 0; r < RB; ++r) {
                 const std::size_t m = m0 + (r < nr ? r : 0);
                 values[r] = w.values + m * w.values_ld;
@@ -251,7 +252,7 @@ void gemm(const nm_view<T>& w, matrix_view<const float> x, matrix_view<float> y,
             for (std::size_t g0 = 0, g1; g0 < w.groups; g0 = g1) {
                 g1 = scales[0].group_end(g0 * M_group, w.groups * M_group) / M_group;
                 const std::size_t g1_full = g1 < full_groups ? g1 : full_groups;
-                panel_acc<A> part[RB];
+                panel_acc<A, P> part[RB];
                 // Row r's groups [ga, gb): one product per set bit.
                 auto walk = [&](std::size_t r, std::size_t ga, std::size_t gb) {
                     for (std::size_t g = ga; g < gb; ++g) {
