@@ -1,8 +1,8 @@
 // GEMM (Y = X W^T, a batch of tokens) through the public sieve::gemm, for every format:
 // agreement with the scalar reference and the naive dense product for N in
 // {1, 2, 3, 7, 8, 9, 16, 17, 33, 40} (around the token panels of one and two vectors, and a
-// one-vector panel after a two-vector one), a lone token past
-// whole 32-token tiles (N = 33, 65: it takes the GEMV kernel), edge shapes,
+// one-vector panel after a two-vector one), a lone token past whole 32-token tiles (N = 33,
+// 65: it takes the GEMV kernel), edge shapes,
 // shapes past the 64-row tiles, strided and misaligned X and Y (the gap in Y stays
 // untouched), every epilogue, NaN/Inf activations, 32-bit indices and a caller-provided
 // workspace.

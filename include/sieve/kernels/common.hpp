@@ -112,7 +112,8 @@ void store_column(const panel_acc<A, P>& acc, std::size_t m, std::size_t n0, std
         for (std::size_t j = 0; j < count; ++j) before[j] = y(n0 + j, m);
     const vfloat<A> bias(ep.bias.size != 0 ? ep.bias.data[m] : 0.0f);
     finish<A>(acc.lo, bias, vfloat<A>::load_aligned(before), ep).store_aligned(out);
-    if constexpr (panel_acc<A, P>::wide) finish<A>(acc.hi, bias, vfloat<A>::load_aligned(before + L), ep).store_aligned(out + L);
+    if constexpr (panel_acc<A, P>::wide)
+        finish<A>(acc.hi, bias, vfloat<A>::load_aligned(before + L), ep).store_aligned(out + L);
     for (std::size_t j = 0; j < count; ++j) y(n0 + j, m) = out[j];
 }
 
