@@ -1,8 +1,8 @@
 // GEMM (Y = X W^T, a batch of tokens) through the public sieve::gemm, for every format:
 // agreement with the scalar reference and the naive dense product for N in
 // {1, 2, 3, 7, 8, 9, 16, 17, 33, 40} (around the token panels of one and two vectors, and a
-// one-vector panel after a two-vector one), a lone token past whole 32-token tiles (N = 33,
-// 65: it takes the GEMV kernel), edge shapes,
+// one-vector panel after a two-vector one), a few tokens on long rows (N 2-8, 36, 40), a
+// lone token past whole 32-token tiles (N = 33, 65: it takes the GEMV kernel), edge shapes,
 // shapes past the 64-row tiles, strided and misaligned X and Y (the gap in Y stays
 // untouched), every epilogue, NaN/Inf activations, 32-bit indices and a caller-provided
 // workspace.
@@ -111,6 +111,29 @@ TEMPLATE_TEST_CASE(
             o.epilogue = &epilogue_cases()[i++ % 2];  // plain, bias
             check_gemm(w, x, r, o);
         }
+}
+
+TEMPLATE_TEST_CASE(
+    "gemm of a few tokens, alone or after whole 32-token tiles (N 2-8, 36, 40), matches the reference on long rows",
+    "[gemm]", SIEVE_TEST_FORMATS) {
+    // Long rows take several 64-bit N:M metadata words and int8 scale groups per row, on the
+    // path that runs a few tokens as one GEMV (AVX-512); pruned sources keep every group full.
+    SIEVE_ON_EACH_ISA();
+    const std::uint32_t seed = 614;
+    CAPTURE(seed);
+    rng r(seed);
+    std::size_t i = 0;
+    for (std::size_t n : {2, 4, 5, 8, 36, 40}) {
+        const std::size_t m = r.index(1, 37), k = r.index(200, 700);
+        const bool prune = i % 2 == 0;
+        CAPTURE(m, k, n, prune);
+        const auto w = pack_weights<TestType>(random_matrix(r, m, k, {prune ? 0.9 : 0.4, -1.0f, 1.0f, 0.1}), prune);
+        test_matrix x = random_matrix(r, n, k, {1.0, -2.0f, 2.0f});
+        if (i % 3 == 1) sprinkle_non_finite(x, r, 3);
+        run_options o;
+        o.epilogue = &epilogue_cases()[i++ % epilogue_cases().size()];
+        check_gemm(w, x, r, o);
+    }
 }
 
 TEMPLATE_TEST_CASE("gemm on all-zero, fully dense and empty-row matrices matches the reference",

@@ -37,6 +37,18 @@
 #define SIEVE_DEBUG_ASSERT(cond) ((void)0)
 #endif
 
+// For the small helpers a kernel calls inside its row loop (storing a block of results):
+// a call there clobbers every vector register, and GCC then keeps the loop's pointers and
+// accumulators in memory. Left to its heuristics, GCC stops inlining such a helper once a
+// unit holds many of its callers (the N:M int8 GEMV measured 30% slower that way).
+#if defined(__GNUC__) || defined(__clang__)
+#define SIEVE_ALWAYS_INLINE inline __attribute__((always_inline))
+#elif defined(_MSC_VER)
+#define SIEVE_ALWAYS_INLINE __forceinline
+#else
+#define SIEVE_ALWAYS_INLINE inline
+#endif
+
 #if defined(__GNUC__) || defined(__clang__)
 #define SIEVE_PRINTF_FORMAT(fmt_index, args_index) \
     __attribute__((format(printf, fmt_index, args_index)))

@@ -15,6 +15,7 @@
 #include <cstring>
 #include <type_traits>
 
+#include "../core/config.hpp"
 #include "../core/views.hpp"
 #include "../epilogue.hpp"
 #include "declare.hpp"
@@ -51,7 +52,7 @@ vfloat<A> finish(vfloat<A> acc, vfloat<A> bias, vfloat<A> before, const epilogue
 
 // Stores `count` (<= lanes) GEMV results acc[0..count) to y[m0..m0 + count).
 template <class A>
-void store_rows(const float* acc, std::size_t count, std::size_t m0, float* y, const epilogue& ep) noexcept {
+SIEVE_ALWAYS_INLINE void store_rows(const float* acc, std::size_t count, std::size_t m0, float* y, const epilogue& ep) noexcept {
     constexpr std::size_t L = lanes<A>;
     alignas(64) float bias[L] = {}, before[L] = {}, out[L];
     for (std::size_t i = 0; i < count; ++i) {

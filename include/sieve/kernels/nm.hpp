@@ -57,32 +57,44 @@ inline constexpr std::size_t prefetch_bytes = 1024;
 inline constexpr std::size_t prefetch_meta_bytes = 256;
 
 // One 64-bit metadata word of RB 2:4 rows whose groups all keep two: 64 / (2L) steps of 2L
-// positions. The word's activations are arranged once into an aligned buffer; then each
-// row builds its picks and runs its steps with the accumulator in a register (holding
-// every row's picks and accumulators across the steps at once needs more than the 16
-// vector registers of AVX2, and the spilled accumulators put a store-to-load round trip
-// on every FMA chain).
-template <class A, std::size_t RB, class T, std::size_t... J>
-void two_of_four_word(const float* x, const std::uint64_t (&word)[RB], const T* (&values)[RB], vfloat<A> (&part)[RB],
-                      std::index_sequence<J...>) noexcept {
+// positions, for each of NT tokens. On AVX2 each token's activations are arranged once into
+// an aligned buffer; then each row builds its picks and runs its steps with the accumulators
+// in registers, one control and one load of the values serving every token (holding every row's picks and
+// accumulators across the steps at once needs more than the 16 vector registers of AVX2,
+// and the spilled accumulators put a store-to-load round trip on every FMA chain).
+template <class A, std::size_t RB, std::size_t NT, class T, std::size_t... J>
+void two_of_four_word(const float* const (&x)[NT], std::size_t at, const std::uint64_t (&word)[RB],
+                      const T* (&values)[RB], vfloat<A> (&part)[RB * NT], std::index_sequence<J...>) noexcept {
     constexpr std::size_t L = lanes<A>, steps = sizeof...(J);
-    alignas(64) float arranged[2 * steps][L];
-    for (std::size_t j = 0; j < steps; ++j) {
-        const two_of_four_x<A> xs = arrange_2of4(vfloat<A>::load_unaligned(x + 2 * L * j),
-                                                 vfloat<A>::load_unaligned(x + 2 * L * j + L), A{});
-        xs.even.store_aligned(arranged[2 * j]);
-        xs.odd.store_aligned(arranged[2 * j + 1]);
-    }
+    alignas(64) float arranged[arranges_2of4<A> ? NT : 1][2 * steps][L];
+    if constexpr (arranges_2of4<A>)
+        for (std::size_t t = 0; t < NT; ++t)
+            for (std::size_t j = 0; j < steps; ++j) {
+                const two_of_four_x<A> xs = arrange_2of4(vfloat<A>::load_unaligned(x[t] + at + 2 * L * j),
+                                                         vfloat<A>::load_unaligned(x[t] + at + 2 * L * j + L), A{});
+                xs.even.store_aligned(arranged[t][2 * j]);
+                xs.odd.store_aligned(arranged[t][2 * j + 1]);
+            }
+    const auto x_step = [&](std::size_t t, std::size_t j) -> two_of_four_x<A> {
+        if constexpr (arranges_2of4<A>)
+            return {vfloat<A>::load_aligned(arranged[t][2 * j]), vfloat<A>::load_aligned(arranged[t][2 * j + 1])};
+        else
+            return {vfloat<A>::load_unaligned(x[t] + at + 2 * L * j), vfloat<A>::load_unaligned(x[t] + at + 2 * L * j + L)};
+    };
     for (std::size_t r = 0; r < RB; ++r) {
         const T* v = values[r];
         const two_of_four_word_picks<A> picks(word[r]);
-        vfloat<A> acc = part[r];
-        ((acc = xsimd::fma(load_weights(v + J * L, A{}),
-                           picks.template pick<J>(two_of_four_x<A>{vfloat<A>::load_aligned(arranged[2 * J]),
-                                                                   vfloat<A>::load_aligned(arranged[2 * J + 1])}),
-                           acc)),
-         ...);
-        part[r] = acc;
+        vfloat<A> acc[NT];
+        for (std::size_t t = 0; t < NT; ++t) acc[t] = part[r * NT + t];
+        const auto step = [&](auto j) {  // one control and one load of the values for every token
+            constexpr std::size_t s = decltype(j)::value;
+            const pick_2of4_control<A> control = picks.template control<s>();
+            const vfloat<A> wv = load_weights(v + s * L, A{});
+            for (std::size_t t = 0; t < NT; ++t)
+                acc[t] = xsimd::fma(wv, kernels::pick_2of4(x_step(t, s), control, A{}), acc[t]);
+        };
+        (step(std::integral_constant<std::size_t, J>{}), ...);
+        for (std::size_t t = 0; t < NT; ++t) part[r * NT + t] = acc[t];
         values[r] = v + 32;
     }
 }
@@ -90,21 +102,30 @@ void two_of_four_word(const float* x, const std::uint64_t (&word)[RB], const T* 
 // Rows a GEMV walks side by side: each row is two streams (values and metadata). Four rows
 // measured 10-60% slower than two on Zen 3 (AVX2 fp32, SSE fp32 and int8; AVX2 int8 within
 // noise), the streams outrunning the prefetchers; AVX-512 reached the read bandwidth with
-// four (Xeon) and keeps them.
-template <class A>
-inline constexpr std::size_t gemv_rows = is_avx512<A> ? 4 : 2;
+// four (Xeon) and keeps them. With NT tokens, a row's NT accumulators take the registers of
+// the rows: one row, or two with up to four tokens on AVX-512's 32 registers.
+template <class A, std::size_t NT>
+inline constexpr std::size_t gemv_rows = NT == 1 ? (is_avx512<A> ? 4 : 2) : (is_avx512<A> && NT <= 4 ? 2 : 1);
 
-}  // namespace detail
-
-template <class A, class T>
-void gemv(const nm_view<T>& w, const float* x, float* y, const epilogue& ep) noexcept {
-    constexpr std::size_t L = lanes<A>, RB = detail::gemv_rows<A>;
+// The GEMV of NT tokens at once: y[t][m] from x[t] for t < stored (the tokens past `stored`
+// repeat one of them and are never stored). The weights stream once for all the tokens;
+// each token's products are summed in an order fixed by NT alone.
+template <class A, std::size_t NT, class T>
+void nm_gemv(const nm_view<T>& w, const float* const (&tokens)[NT], float* const (&y)[NT], std::size_t stored,
+             const epilogue& ep) noexcept {
+    constexpr std::size_t L = lanes<A>, RB = gemv_rows<A, NT>;
+    const float* x[NT];  // a local copy: the caller's array could alias the value pointers, held in memory
+    for (std::size_t t = 0; t < NT; ++t) x[t] = tokens[t];
     const std::size_t K = w.cols, span = w.groups * w.pattern.m, k_main = K / L * L;
     constexpr std::size_t word_steps = 64 / (2 * L);  // steps of 2L positions per 64-bit metadata word
     constexpr std::uint64_t lane_mask = (std::uint64_t{1} << L) - 1;
     [[maybe_unused]] const bool two_of_four = w.pattern.n == 2 && w.pattern.m == 4;
-    alignas(64) float results[L];
+    alignas(64) float results[NT][L];
     std::size_t pending = 0, m_first = 0;
+    const auto flush = [&] {
+        for (std::size_t t = 0; t < stored; ++t) store_rows<A>(results[t], pending, m_first, y[t], ep);
+        pending = 0;
+    };
     for (std::size_t m0 = 0; m0 < w.rows; m0 += RB) {
         // RB rows side by side: RB weight streams in flight, and each x vector (and its 2:4
         // compression) serves every row. A short last block repeats row m0, never stored.
@@ -112,33 +133,37 @@ void gemv(const nm_view<T>& w, const float* x, float* y, const epilogue& ep) noe
         const T* values[RB];
         const std::uint8_t* meta[RB];
         row_scales<T> scales[RB];
-        vfloat<A> acc[RB];
+        vfloat<A> acc[RB * NT];  // row r, token t at r * NT + t
         for (std::size_t r = 0; r < RB; ++r) {
             const std::size_t m = m0 + (r < nr ? r : 0);
             values[r] = w.values + m * w.values_ld;
             meta[r] = w.meta + m * w.meta_ld;
             scales[r] = row_scales<T>(w.scales, m);
-            acc[r] = vfloat<A>(0.0f);
+            for (std::size_t t = 0; t < NT; ++t) acc[r * NT + t] = vfloat<A>(0.0f);
         }
         for (std::size_t k0 = 0, k1; k0 < span; k0 = k1) {  // one pass per scale group
             k1 = scales[0].group_end(k0, span);
             const std::size_t k1_main = k1 < k_main ? k1 : k_main;
-            vfloat<A> part[RB];
-            for (std::size_t r = 0; r < RB; ++r) part[r] = vfloat<A>(0.0f);
+            vfloat<A> part[RB * NT];
+            for (std::size_t r = 0; r < RB; ++r)
+                for (std::size_t t = 0; t < NT; ++t) part[r * NT + t] = vfloat<A>(0.0f);
             // Steps of 2L positions for row r from `word` (its metadata from position at):
             // 2:4 with both values of every group present (the rule, unless the source
             // held zeros) takes L packed values against L picked activations per step; any
             // other mask expands the values into their lanes.
             auto row_steps = [&](std::size_t r, std::size_t at, std::uint64_t word, std::size_t steps,
-                                 [[maybe_unused]] const two_of_four_x<A>* picked) {
+                                 [[maybe_unused]] const two_of_four_x<A> (*picked)[word_steps]) {
                 const char* ahead = reinterpret_cast<const char*>(values[r]) + detail::prefetch_bytes;
                 for (std::size_t b = 0; b < steps * L * sizeof(T); b += 64) __builtin_prefetch(ahead + b);
                 if constexpr (has_compress_2of4<A>) {
                     if (two_of_four && __builtin_popcountll(word) == static_cast<int>(steps * L)) {
-                        for (std::size_t j = 0; j < steps; ++j)
-                            part[r] = xsimd::fma(load_weights(values[r] + j * L, A{}),
-                                                 pick_2of4(picked[j], static_cast<std::uint32_t>(word >> (2 * L * j)), A{}),
-                                                 part[r]);
+                        for (std::size_t j = 0; j < steps; ++j) {
+                            const vfloat<A> wv = load_weights(values[r] + j * L, A{});
+                            const pick_2of4_control<A> control =
+                                pick_2of4_control_of(static_cast<std::uint32_t>(word >> (2 * L * j)), A{});
+                            for (std::size_t t = 0; t < NT; ++t)
+                                part[r * NT + t] = xsimd::fma(wv, kernels::pick_2of4(picked[t][j], control, A{}), part[r * NT + t]);
+                        }
                         values[r] += steps * L;
                         return;
                     }
@@ -151,9 +176,11 @@ void gemv(const nm_view<T>& w, const float* x, float* y, const epilogue& ep) noe
                     values[r] += __builtin_popcount(b0);
                     const vfloat<A> w1 = expand_load(values[r], b1, A{});
                     values[r] += __builtin_popcount(b1);
-                    const float* xj = x + at + 2 * L * j;
-                    part[r] = xsimd::fma(w0, keep_lanes(vfloat<A>::load_unaligned(xj), b0, A{}), part[r]);
-                    part[r] = xsimd::fma(w1, keep_lanes(vfloat<A>::load_unaligned(xj + L), b1, A{}), part[r]);
+                    for (std::size_t t = 0; t < NT; ++t) {
+                        const float* xj = x[t] + at + 2 * L * j;
+                        part[r * NT + t] = xsimd::fma(w0, keep_lanes(vfloat<A>::load_unaligned(xj), b0, A{}), part[r * NT + t]);
+                        part[r * NT + t] = xsimd::fma(w1, keep_lanes(vfloat<A>::load_unaligned(xj + L), b1, A{}), part[r * NT + t]);
+                    }
                 }
             };
             // Whole 64-bit metadata words first (one load and one popcount per row and word),
@@ -161,7 +188,7 @@ void gemv(const nm_view<T>& w, const float* x, float* y, const epilogue& ep) noe
             auto steps_of = [&](std::size_t at, std::size_t steps, std::size_t bits_per_row) {
                 std::uint64_t word[RB];
                 for (std::size_t r = 0; r < RB; ++r) word[r] = detail::meta_bits<A>(meta[r], at, bits_per_row);
-                two_of_four_x<A> picked[word_steps];
+                two_of_four_x<A> picked[NT][word_steps];
                 if constexpr (has_compress_2of4<A>) {
                     if (two_of_four) {
                         if (steps == word_steps) {
@@ -177,13 +204,14 @@ void gemv(const nm_view<T>& w, const float* x, float* y, const epilogue& ep) noe
                                     prefetch_row_ahead(meta[r], at / 8, detail::prefetch_meta_bytes, 1, w.meta_ld,
                                                        w.meta_ld, RB);
                                 }
-                                return detail::two_of_four_word<A>(x + at, word, values, part,
+                                return detail::two_of_four_word<A>(x, at, word, values, part,
                                                                    std::make_index_sequence<word_steps>{});
                             }
                         }
-                        for (std::size_t j = 0; j < steps; ++j)
-                            picked[j] = arrange_2of4(vfloat<A>::load_unaligned(x + at + 2 * L * j),
-                                                     vfloat<A>::load_unaligned(x + at + 2 * L * j + L), A{});
+                        for (std::size_t t = 0; t < NT; ++t)
+                            for (std::size_t j = 0; j < steps; ++j)
+                                picked[t][j] = arrange_2of4(vfloat<A>::load_unaligned(x[t] + at + 2 * L * j),
+                                                            vfloat<A>::load_unaligned(x[t] + at + 2 * L * j + L), A{});
                     }
                 }
                 for (std::size_t r = 0; r < RB; ++r) row_steps(r, at, word[r], steps, picked);
@@ -192,10 +220,13 @@ void gemv(const nm_view<T>& w, const float* x, float* y, const epilogue& ep) noe
             for (; k + 64 <= k1_main; k += 64) steps_of(k, word_steps, 64);
             for (; k + 2 * L <= k1_main; k += 2 * L) steps_of(k, 1, 2 * L);
             for (; k < k1; k += L) {  // single vectors, then the tail
-                alignas(64) float x_chunk[L] = {};
                 const bool tail = k + L > K;  // through a zero-padded copy: nothing past K is read
-                for (std::size_t i = 0; tail && i < L && k + i < K; ++i) x_chunk[i] = x[k + i];
-                const vfloat<A> xv = tail ? vfloat<A>::load_aligned(x_chunk) : vfloat<A>::load_unaligned(x + k);
+                vfloat<A> xv[NT];
+                for (std::size_t t = 0; t < NT; ++t) {
+                    alignas(64) float x_chunk[L] = {};
+                    for (std::size_t i = 0; tail && i < L && k + i < K; ++i) x_chunk[i] = x[t][k + i];
+                    xv[t] = tail ? vfloat<A>::load_aligned(x_chunk) : vfloat<A>::load_unaligned(x[t] + k);
+                }
                 for (std::size_t r = 0; r < RB; ++r) {
                     std::uint32_t bits = 0;
                     if (!tail) {
@@ -206,29 +237,85 @@ void gemv(const nm_view<T>& w, const float* x, float* y, const epilogue& ep) noe
                     }
                     const vfloat<A> wv = expand_load(values[r], bits, A{});
                     values[r] += __builtin_popcount(bits);
-                    part[r] = xsimd::fma(wv, keep_lanes(xv, bits, A{}), part[r]);
+                    for (std::size_t t = 0; t < NT; ++t) part[r * NT + t] = xsimd::fma(wv, keep_lanes(xv[t], bits, A{}), part[r * NT + t]);
                 }
             }
-            for (std::size_t r = 0; r < RB; ++r) {
-                if constexpr (is_int8_weight<T>) acc[r] = xsimd::fma(part[r], vfloat<A>(scales[r].at(k0)), acc[r]);
-                else acc[r] = part[r];
-            }
+            for (std::size_t r = 0; r < RB; ++r)
+                for (std::size_t t = 0; t < NT; ++t) {
+                    if constexpr (is_int8_weight<T>) acc[r * NT + t] = xsimd::fma(part[r * NT + t], vfloat<A>(scales[r].at(k0)), acc[r * NT + t]);
+                    else acc[r * NT + t] = part[r * NT + t];
+                }
         }
         for (std::size_t r = 0; r < nr; ++r) {
             if (pending == 0) m_first = m0 + r;
-            results[pending++] = reduce_add<A>(acc[r]);
-            if (pending == L) {
-                store_rows<A>(results, pending, m_first, y, ep);
-                pending = 0;
-            }
+            for (std::size_t t = 0; t < NT; ++t) results[t][pending] = reduce_add<A>(acc[r * NT + t]);
+            if (++pending == L) flush();
         }
     }
-    if (pending != 0) store_rows<A>(results, pending, m_first, y, ep);
+    if (pending != 0) flush();
 }
+
+}  // namespace detail
+
+template <class A, class T>
+void gemv(const nm_view<T>& w, const float* x, float* y, const epilogue& ep) noexcept {
+    const float* const xs[1] = {x};
+    float* const ys[1] = {y};
+    detail::nm_gemv<A>(w, xs, ys, 1, ep);
+}
+
+// At most `few_tokens` tokens (decode of a small batch, draft tokens) run the GEMV of 4 or
+// 8 tokens at once, padded with repeats of the first, where one instruction picks a step's
+// kept activations (AVX-512's vpermt2ps): per 2L positions one load of L values and, per
+// token, one permute and one FMA on L lanes. The panel instead costs a broadcast and an FMA
+// per kept weight and token lane. 11008x4096 2:4 fp32 on the 2-core Xeon VM (AVX-512):
+// N = 4 41 -> 10.4 ms, N = 8 22.5 -> 17.7 ms. AVX2's picks take three shuffles per token and
+// step, and 8 tokens measured 2.5x slower than the panel there, so other arches keep it.
+inline constexpr std::size_t few_tokens = 8;
+template <class A>
+inline constexpr bool few_token_gemv = is_avx512<A>;
+
+namespace detail {
+
+template <class A, std::size_t NT, class T>
+void few_token_gemm(const nm_view<T>& w, matrix_view<const float> x, matrix_view<float> y, const epilogue& ep,
+                    float* workspace) noexcept {
+    // The tokens are copied into the workspace one cache line apart modulo 4 KiB: rows of X
+    // a multiple of 4 KiB apart (K = 4096) put every token's activations in the same L1
+    // sets (8 tokens: 27.9 ms, against 18.5 ms copied).
+    const std::size_t ld = (x.cols + 15) / 16 * 16 + 16;
+    static_assert(NT <= max_panel_width, "NT copies of at most K + 31 floats fit the workspace");
+    const float* xs[NT];
+    float* ys[NT];
+    for (std::size_t t = 0; t < NT; ++t) {
+        const std::size_t n = t < x.rows ? t : 0;
+        if (t < x.rows) std::memcpy(workspace + t * ld, x.row(n), x.cols * sizeof(float));
+        xs[t] = workspace + n * ld;
+        ys[t] = y.row(n);
+    }
+    nm_gemv<A, NT>(w, xs, ys, x.rows, ep);
+}
+
+}  // namespace detail
 
 template <class A, class T>
 void gemm(const nm_view<T>& w, matrix_view<const float> x, matrix_view<float> y, const epilogue& ep,
           float* workspace) noexcept {
+    if constexpr (few_token_gemv<A>) {
+        // The tokens past whole tiles, when few, take the few-token GEMV. The choice is made
+        // per token tile, as the partition cuts the tokens, so it is the same for every
+        // thread count and the results stay bitwise identical.
+        const std::size_t whole = x.rows / token_tile * token_tile, rest = x.rows - whole;
+        if (rest != 0 && rest <= few_tokens) {
+            const matrix_view<const float> xr{x.row(whole), rest, x.cols, x.ld};
+            const matrix_view<float> yr{y.row(whole), rest, y.cols, y.ld};
+            if (rest == 1) detail::few_token_gemm<A, 1>(w, xr, yr, ep, workspace);
+            else if (rest <= 4) detail::few_token_gemm<A, 4>(w, xr, yr, ep, workspace);
+            else detail::few_token_gemm<A, 8>(w, xr, yr, ep, workspace);
+            x.rows = y.rows = whole;
+            if (whole == 0) return;
+        }
+    }
     constexpr std::size_t RB = 4;
     const std::size_t K = w.cols, M_group = w.pattern.m, full_groups = K / M_group;
     const bool two_of_four = w.pattern.n == 2 && w.pattern.m == 4;

@@ -18,6 +18,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <type_traits>
 
 #include "helpers.hpp"
 
@@ -75,11 +76,14 @@ inline constexpr pick_2of4_bytes pick_2of4_tbl = make_pick_2of4_bytes(false);
 }  // namespace detail
 
 // 2L consecutive activations arranged for pick_2of4; a GEMV arranges each x step once and
-// picks from it for every row it walks.
+// picks from it for every row it walks. Only AVX2 rearranges (arranges_2of4): elsewhere the
+// two halves are x itself.
 template <class A>
 struct two_of_four_x {
     vfloat<A> even, odd;  // AVX2: groups 0 and 2 | groups 1 and 3; AVX-512, SSE, NEON: x0 | x1
 };
+template <class A>
+inline constexpr bool arranges_2of4 = is_avx2<A>;
 
 template <class A>
 two_of_four_x<A> arrange_2of4(vfloat<A> x0, vfloat<A> x1, A) noexcept {
@@ -91,10 +95,40 @@ two_of_four_x<A> arrange_2of4(vfloat<A> x0, vfloat<A> x1, A) noexcept {
         return {x0, x1};
 }
 
-// The L kept activations of the 2L arranged ones under `bits` (2L bits of 2:4 metadata,
-// exactly two set in every nibble), in position order.
+// What a pick needs from 2L bits of 2:4 metadata (exactly two set in every nibble), built
+// once per row and step and applied to the activations of every token: AVX-512 the
+// vpermt2ps indices, AVX2 the vpermilps controls, SSE the pshufb and NEON the tbl bytes.
+template <class A, class = void>
+struct pick_2of4_control {
+    std::uint32_t v;
+};
+#if XSIMD_WITH_AVX512BW
 template <class A>
-vfloat<A> pick_2of4(const two_of_four_x<A>& x, std::uint32_t bits, A) noexcept {
+struct pick_2of4_control<A, std::enable_if_t<is_avx512<A>>> {
+    __m512i v;
+};
+#endif
+#if XSIMD_WITH_FMA3_AVX2
+template <class A>
+struct pick_2of4_control<A, std::enable_if_t<is_avx2<A>>> {
+    __m256i v;
+};
+#endif
+#if XSIMD_WITH_SSE4_2
+template <class A>
+struct pick_2of4_control<A, std::enable_if_t<is_sse<A>>> {
+    __m128i v;
+};
+#endif
+#if XSIMD_WITH_NEON64
+template <class A>
+struct pick_2of4_control<A, std::enable_if_t<is_neon<A>>> {
+    uint8x16_t v;
+};
+#endif
+
+template <class A>
+pick_2of4_control<A> pick_2of4_control_of(std::uint32_t bits, A) noexcept {
     static_assert(has_compress_2of4<A>, "pick_2of4: no implementation for this arch");
 #if XSIMD_WITH_AVX512BW
     if constexpr (is_avx512<A>) {
@@ -109,37 +143,66 @@ vfloat<A> pick_2of4(const two_of_four_x<A>& x, std::uint32_t bits, A) noexcept {
         const __m512i first = _mm512_setr_epi32(0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 1, 0, 2, 0, 0, 0);
         const __m512i second = _mm512_setr_epi32(0, 0, 0, 1, 0, 2, 2, 0, 0, 3, 3, 0, 3, 0, 0, 0);
         const __m512i group_base = _mm512_setr_epi32(0, 0, 4, 4, 8, 8, 12, 12, 16, 16, 20, 20, 24, 24, 28, 28);
-        const __m512i index = _mm512_add_epi32(_mm512_permutex2var_epi32(first, slot, second), group_base);
-        return _mm512_permutex2var_ps(x.even, index, x.odd);
+        return {_mm512_add_epi32(_mm512_permutex2var_epi32(first, slot, second), group_base)};
     } else
 #endif
 #if XSIMD_WITH_FMA3_AVX2
     if constexpr (is_avx2<A>) {
-        const __m256i control = _mm256_inserti128_si256(
+        return {_mm256_inserti128_si256(
             _mm256_castsi128_si256(
                 _mm_load_si128(reinterpret_cast<const __m128i*>(detail::pick_2of4_permilps.control[bits & 0xFFu]))),
-            _mm_load_si128(reinterpret_cast<const __m128i*>(detail::pick_2of4_permilps.control[bits >> 8 & 0xFFu])), 1);
-        return _mm256_blend_ps(_mm256_permutevar_ps(x.even, control), _mm256_permutevar_ps(x.odd, control), 0xCC);
+            _mm_load_si128(reinterpret_cast<const __m128i*>(detail::pick_2of4_permilps.control[bits >> 8 & 0xFFu])), 1)};
     } else
 #endif
 #if XSIMD_WITH_SSE4_2
     if constexpr (is_sse<A>) {
-        const __m128i control = _mm_load_si128(reinterpret_cast<const __m128i*>(detail::pick_2of4_pshufb.control[bits & 0xFFu]));
-        const __m128i even = _mm_shuffle_epi8(_mm_castps_si128(x.even), control);
-        const __m128i odd = _mm_shuffle_epi8(_mm_castps_si128(x.odd), control);
+        return {_mm_load_si128(reinterpret_cast<const __m128i*>(detail::pick_2of4_pshufb.control[bits & 0xFFu]))};
+    } else
+#endif
+#if XSIMD_WITH_NEON64
+    if constexpr (is_neon<A>) {
+        return {vld1q_u8(detail::pick_2of4_tbl.control[bits & 0xFFu])};
+    } else
+#endif
+        return {bits};
+}
+
+// The L kept activations of the 2L arranged ones under a control, in position order.
+template <class A>
+vfloat<A> pick_2of4(const two_of_four_x<A>& x, const pick_2of4_control<A>& c, A) noexcept {
+#if XSIMD_WITH_AVX512BW
+    if constexpr (is_avx512<A>) return _mm512_permutex2var_ps(x.even, c.v, x.odd);
+    else
+#endif
+#if XSIMD_WITH_FMA3_AVX2
+    if constexpr (is_avx2<A>)
+        return _mm256_blend_ps(_mm256_permutevar_ps(x.even, c.v), _mm256_permutevar_ps(x.odd, c.v), 0xCC);
+    else
+#endif
+#if XSIMD_WITH_SSE4_2
+    if constexpr (is_sse<A>) {
+        const __m128i even = _mm_shuffle_epi8(_mm_castps_si128(x.even), c.v);
+        const __m128i odd = _mm_shuffle_epi8(_mm_castps_si128(x.odd), c.v);
         return _mm_blend_ps(_mm_castsi128_ps(even), _mm_castsi128_ps(odd), 0xC);
     } else
 #endif
 #if XSIMD_WITH_NEON64
     if constexpr (is_neon<A>) {
         const uint8x16x2_t both = {{vreinterpretq_u8_f32(x.even), vreinterpretq_u8_f32(x.odd)}};
-        return vreinterpretq_f32_u8(vqtbl2q_u8(both, vld1q_u8(detail::pick_2of4_tbl.control[bits & 0xFFu])));
+        return vreinterpretq_f32_u8(vqtbl2q_u8(both, c.v));
     } else
 #endif
     {
-        (void)bits;
+        (void)c;
         return x.even;
     }
+}
+
+// The L kept activations of the 2L arranged ones under `bits` (2L bits of 2:4 metadata,
+// exactly two set in every nibble), in position order.
+template <class A>
+vfloat<A> pick_2of4(const two_of_four_x<A>& x, std::uint32_t bits, A) noexcept {
+    return pick_2of4(x, pick_2of4_control_of(bits, A{}), A{});
 }
 
 // The picks of the 64 / (2L) steps of one 64-bit word of 2:4 metadata (all 32 bits set two
@@ -179,20 +242,25 @@ public:
         word_ = word;
     }
 
-    // The L kept activations of step j (positions 2Lj .. 2Lj + 2L of the word).
+    // The control of step j (positions 2Lj .. 2Lj + 2L of the word).
     template <std::size_t j>
-    vfloat<A> pick(const two_of_four_x<A>& x) const noexcept {
+    pick_2of4_control<A> control() const noexcept {
 #if XSIMD_WITH_FMA3_AVX2
         if constexpr (is_avx2<A>) {
             // Dword d of each lane takes byte 4j + d: its group's slot, first or second.
             constexpr char b = static_cast<char>(4 * j);
-            const __m256i control = _mm256_shuffle_epi8(
-                controls_, _mm256_setr_epi8(b, -1, -1, -1, b + 1, -1, -1, -1, b + 2, -1, -1, -1, b + 3, -1, -1, -1, b, -1,
-                                            -1, -1, b + 1, -1, -1, -1, b + 2, -1, -1, -1, b + 3, -1, -1, -1));
-            return _mm256_blend_ps(_mm256_permutevar_ps(x.even, control), _mm256_permutevar_ps(x.odd, control), 0xCC);
+            return {_mm256_shuffle_epi8(controls_, _mm256_setr_epi8(b, -1, -1, -1, b + 1, -1, -1, -1, b + 2, -1, -1, -1, b + 3,
+                                                                    -1, -1, -1, b, -1, -1, -1, b + 1, -1, -1, -1, b + 2, -1,
+                                                                    -1, -1, b + 3, -1, -1, -1))};
         } else
 #endif
-            return kernels::pick_2of4(x, static_cast<std::uint32_t>(word_ >> (2 * lanes<A> * j)), A{});
+            return pick_2of4_control_of(static_cast<std::uint32_t>(word_ >> (2 * lanes<A> * j)), A{});
+    }
+
+    // The L kept activations of step j.
+    template <std::size_t j>
+    vfloat<A> pick(const two_of_four_x<A>& x) const noexcept {
+        return pick_2of4(x, control<j>(), A{});
     }
 
 private:
