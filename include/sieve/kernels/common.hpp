@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <cstring>
 #include <type_traits>
+#include <utility>
 
 #include "../core/config.hpp"
 #include "../core/views.hpp"
@@ -22,6 +23,21 @@
 #include "isa/helpers.hpp"
 
 namespace sieve::kernels {
+
+namespace detail {
+template <class F, std::size_t... I>
+SIEVE_ALWAYS_INLINE void unroll_sequence(F& f, std::index_sequence<I...>) noexcept {
+    (f(std::integral_constant<std::size_t, I>{}), ...);
+}
+}  // namespace detail
+
+// f(std::integral_constant<std::size_t, i>{}) for i = 0 .. N-1, unrolled at compile time. GCC
+// does not fully unroll a loop nest of a few dozen FMAs, and an array of accumulators indexed
+// by its loop variables then lives in memory.
+template <std::size_t N, class F>
+SIEVE_ALWAYS_INLINE void unrolled(F&& f) noexcept {
+    detail::unroll_sequence(f, std::make_index_sequence<N>{});
+}
 
 template <class A>
 inline constexpr std::size_t panel_width = 2 * lanes<A>;
@@ -172,7 +188,7 @@ struct row_scales {
 // block of 4 KiB int8 rows: the same offset of the next block).
 inline constexpr std::size_t row_prefetch_distance = 4096;
 
-inline void prefetch_row_ahead(const void* row, std::size_t at, std::size_t distance, std::size_t bytes,
+SIEVE_ALWAYS_INLINE void prefetch_row_ahead(const void* row, std::size_t at, std::size_t distance, std::size_t bytes,
                                std::size_t length, std::size_t stride, std::size_t rows) noexcept {
     const std::size_t ahead = at + distance;
     const std::uintptr_t target = reinterpret_cast<std::uintptr_t>(row) +

@@ -56,66 +56,119 @@ std::uint64_t meta_bits(const std::uint8_t* meta, std::size_t k, std::size_t cou
 inline constexpr std::size_t prefetch_bytes = 1024;
 inline constexpr std::size_t prefetch_meta_bytes = 256;
 
-// One 64-bit metadata word of RB 2:4 rows whose groups all keep two: 64 / (2L) steps of 2L
-// positions, for each of NT tokens. On AVX2 each token's activations are arranged once into
-// an aligned buffer; then each row builds its picks and runs its steps with the accumulators
-// in registers, one control and one load of the values serving every token (holding every row's picks and
-// accumulators across the steps at once needs more than the 16 vector registers of AVX2,
-// and the spilled accumulators put a store-to-load round trip on every FMA chain).
-template <class A, std::size_t RB, std::size_t NT, class T, std::size_t... J>
-void two_of_four_word(const float* const (&x)[NT], std::size_t at, const std::uint64_t (&word)[RB],
-                      const T* (&values)[RB], vfloat<A> (&part)[RB * NT], std::index_sequence<J...>) noexcept {
-    constexpr std::size_t L = lanes<A>, steps = sizeof...(J);
-    alignas(64) float arranged[arranges_2of4<A> ? NT : 1][2 * steps][L];
-    if constexpr (arranges_2of4<A>)
-        for (std::size_t t = 0; t < NT; ++t)
-            for (std::size_t j = 0; j < steps; ++j) {
-                const two_of_four_x<A> xs = arrange_2of4(vfloat<A>::load_unaligned(x[t] + at + 2 * L * j),
-                                                         vfloat<A>::load_unaligned(x[t] + at + 2 * L * j + L), A{});
-                xs.even.store_aligned(arranged[t][2 * j]);
-                xs.odd.store_aligned(arranged[t][2 * j + 1]);
-            }
-    const auto x_step = [&](std::size_t t, std::size_t j) -> two_of_four_x<A> {
-        if constexpr (arranges_2of4<A>)
-            return {vfloat<A>::load_aligned(arranged[t][2 * j]), vfloat<A>::load_aligned(arranged[t][2 * j + 1])};
-        else
-            return {vfloat<A>::load_unaligned(x[t] + at + 2 * L * j), vfloat<A>::load_unaligned(x[t] + at + 2 * L * j + L)};
-    };
-    for (std::size_t r = 0; r < RB; ++r) {
-        const T* v = values[r];
-        const two_of_four_word_picks<A> picks(word[r]);
-        vfloat<A> acc[NT];
-        for (std::size_t t = 0; t < NT; ++t) acc[t] = part[r * NT + t];
-        const auto step = [&](auto j) {  // one control and one load of the values for every token
-            constexpr std::size_t s = decltype(j)::value;
-            const pick_2of4_control<A> control = picks.template control<s>();
-            const vfloat<A> wv = load_weights(v + s * L, A{});
-            for (std::size_t t = 0; t < NT; ++t)
-                acc[t] = xsimd::fma(wv, kernels::pick_2of4(x_step(t, s), control, A{}), acc[t]);
-        };
-        (step(std::integral_constant<std::size_t, J>{}), ...);
-        for (std::size_t t = 0; t < NT; ++t) part[r * NT + t] = acc[t];
-        values[r] = v + 32;
+// The activations of NT tokens, interleaved in blocks of 32 positions (one token's block
+// after another's), so that a step's loads of every token sit at fixed offsets from one
+// pointer, in consecutive cache lines. One token is the plain vector.
+inline constexpr std::size_t token_block = 32;
+template <std::size_t NT>
+constexpr std::size_t token_offset(std::size_t t, std::size_t k) noexcept {
+    if constexpr (NT == 1) return (void)t, k;
+    else return k / token_block * (NT * token_block) + t * token_block + k % token_block;
+}
+
+// Whole 64-bit metadata words of RB 2:4 rows from position `at` (a multiple of 64), for as
+// long as every row's word keeps two of each group (the rule, unless the source held zeros)
+// and before `end`: per row and step of 2L positions, one control and one load of L values
+// serve every token. Returns where it stopped. The accumulators stay in registers for the
+// whole run; each (row, token) one takes its steps in order, whatever RB.
+template <class A, std::size_t RB, std::size_t NT, class T>
+std::size_t two_of_four_words(const nm_view<T>& w, std::size_t m0, const float* x, std::size_t at, std::size_t end,
+                              const std::uint8_t* const (&meta)[RB], const T* (&values)[RB],
+                              vfloat<A> (&part)[RB * NT]) noexcept {
+    constexpr std::size_t L = lanes<A>, steps = 64 / (2 * L);
+    vfloat<A> acc[RB * NT];
+    unrolled<RB * NT>([&](auto i) { acc[i] = part[i]; });
+    const T* v[RB];
+    unrolled<RB>([&](auto r) { v[r] = values[r]; });
+    for (; at + 64 <= end; at += 64) {
+        std::uint64_t word[RB];
+        bool regular = true;
+        unrolled<RB>([&](auto r) {
+            word[r] = meta_bits<A>(meta[r], at, 64);
+            regular = regular && __builtin_popcountll(word[r]) == 32;
+        });
+        if (!regular) break;
+        // Ahead in each row's values (a 2:4 row holds the value of position k at k / 2) and in
+        // its metadata. Not in a lambda: GCC deems a function of nothing but prefetches free
+        // of side effects and drops the calls to it.
+        const std::size_t row_bytes = w.values_ld * sizeof(T);
+        for (std::size_t r = 0; r < RB; ++r) {
+            prefetch_row_ahead(w.values + (m0 + r) * w.values_ld, at / 2 * sizeof(T), row_prefetch_distance,
+                               32 * sizeof(T), row_bytes, row_bytes, RB);
+            prefetch_row_ahead(meta[r], at / 8, prefetch_meta_bytes, 1, w.meta_ld, w.meta_ld, RB);
+        }
+        const float* xw = x + token_offset<NT>(0, at);
+        if constexpr (arranges_2of4<A>) {
+            // AVX2: each token's activations are arranged once into an aligned buffer; then
+            // each row builds its picks and runs its steps (every row's picks at once need
+            // more than AVX2's 16 vector registers).
+            alignas(64) float arranged[NT][2 * steps][L];
+            unrolled<NT>([&](auto t) {
+                unrolled<steps>([&](auto j) {
+                    const float* xj = xw + token_offset<NT>(t, 2 * L * j);
+                    const two_of_four_x<A> xs =
+                        arrange_2of4(vfloat<A>::load_unaligned(xj), vfloat<A>::load_unaligned(xj + L), A{});
+                    xs.even.store_aligned(arranged[t][2 * j]);
+                    xs.odd.store_aligned(arranged[t][2 * j + 1]);
+                });
+            });
+            unrolled<RB>([&](auto r) {
+                const two_of_four_word_picks<A> picks(word[r]);
+                unrolled<steps>([&](auto j) {
+                    const pick_2of4_control<A> control = picks.template control<decltype(j)::value>();
+                    const vfloat<A> wv = load_weights(v[r] + j * L, A{});
+                    unrolled<NT>([&](auto t) {
+                        const two_of_four_x<A> xs{vfloat<A>::load_aligned(arranged[t][2 * j]),
+                                                  vfloat<A>::load_aligned(arranged[t][2 * j + 1])};
+                        acc[r * NT + t] = xsimd::fma(wv, kernels::pick_2of4(xs, control, A{}), acc[r * NT + t]);
+                    });
+                });
+            });
+        } else {
+            // AVX-512 picks straight from two vectors of activations, and its 32 registers
+            // hold every row's and token's accumulators: step by step, each token's
+            // activations are loaded once for all RB rows (once per row, 8 tokens' reads
+            // bound the GEMM by the L2).
+            unrolled<steps>([&](auto j) {
+                pick_2of4_control<A> control[RB];
+                vfloat<A> wv[RB];
+                unrolled<RB>([&](auto r) {
+                    control[r] = two_of_four_word_picks<A>(word[r]).template control<decltype(j)::value>();
+                    wv[r] = load_weights(v[r] + j * L, A{});
+                });
+                unrolled<NT>([&](auto t) {
+                    const float* xj = xw + token_offset<NT>(t, 2 * L * j);
+                    const two_of_four_x<A> xs{vfloat<A>::load_unaligned(xj), vfloat<A>::load_unaligned(xj + L)};
+                    unrolled<RB>([&](auto r) {
+                        acc[r * NT + t] = xsimd::fma(wv[r], kernels::pick_2of4(xs, control[r], A{}), acc[r * NT + t]);
+                    });
+                });
+            });
+        }
+        unrolled<RB>([&](auto r) { v[r] += 32; });
     }
+    unrolled<RB * NT>([&](auto i) { part[i] = acc[i]; });
+    unrolled<RB>([&](auto r) { values[r] = v[r]; });
+    return at;
 }
 
 // Rows a GEMV walks side by side: each row is two streams (values and metadata). Four rows
 // measured 10-60% slower than two on Zen 3 (AVX2 fp32, SSE fp32 and int8; AVX2 int8 within
 // noise), the streams outrunning the prefetchers; AVX-512 reached the read bandwidth with
-// four (Xeon) and keeps them. With NT tokens, a row's NT accumulators take the registers of
-// the rows: one row, or two with up to four tokens on AVX-512's 32 registers.
+// four (Xeon) and keeps them. With NT tokens (AVX-512 only), the RB x NT accumulators and a
+// control and a vector of values per row must fit its 32 registers: four rows of up to four
+// tokens, two rows of eight.
 template <class A, std::size_t NT>
-inline constexpr std::size_t gemv_rows = NT == 1 ? (is_avx512<A> ? 4 : 2) : (is_avx512<A> && NT <= 4 ? 2 : 1);
+inline constexpr std::size_t gemv_rows = !is_avx512<A> ? (NT == 1 ? 2 : 1) : NT <= 4 ? 4 : 2;
 
-// The GEMV of NT tokens at once: y[t][m] from x[t] for t < stored (the tokens past `stored`
-// repeat one of them and are never stored). The weights stream once for all the tokens;
-// each token's products are summed in an order fixed by NT alone.
+// The GEMV of NT tokens at once, their activations x laid out by token_offset<NT>: y[t][m]
+// for t < stored (the tokens past `stored` are padding, never stored). The weights stream
+// once for all the tokens; each token's products are summed in an order fixed by NT alone.
 template <class A, std::size_t NT, class T>
-void nm_gemv(const nm_view<T>& w, const float* const (&tokens)[NT], float* const (&y)[NT], std::size_t stored,
+void nm_gemv(const nm_view<T>& w, const float* x, float* const (&y)[NT], std::size_t stored,
              const epilogue& ep) noexcept {
     constexpr std::size_t L = lanes<A>, RB = gemv_rows<A, NT>;
-    const float* x[NT];  // a local copy: the caller's array could alias the value pointers, held in memory
-    for (std::size_t t = 0; t < NT; ++t) x[t] = tokens[t];
+    const auto x_at = [x](std::size_t t, std::size_t k) { return x + token_offset<NT>(t, k); };
     const std::size_t K = w.cols, span = w.groups * w.pattern.m, k_main = K / L * L;
     constexpr std::size_t word_steps = 64 / (2 * L);  // steps of 2L positions per 64-bit metadata word
     constexpr std::uint64_t lane_mask = (std::uint64_t{1} << L) - 1;
@@ -177,7 +230,7 @@ void nm_gemv(const nm_view<T>& w, const float* const (&tokens)[NT], float* const
                     const vfloat<A> w1 = expand_load(values[r], b1, A{});
                     values[r] += __builtin_popcount(b1);
                     for (std::size_t t = 0; t < NT; ++t) {
-                        const float* xj = x[t] + at + 2 * L * j;
+                        const float* xj = x_at(t, at + 2 * L * j);
                         part[r * NT + t] = xsimd::fma(w0, keep_lanes(vfloat<A>::load_unaligned(xj), b0, A{}), part[r * NT + t]);
                         part[r * NT + t] = xsimd::fma(w1, keep_lanes(vfloat<A>::load_unaligned(xj + L), b1, A{}), part[r * NT + t]);
                     }
@@ -190,42 +243,36 @@ void nm_gemv(const nm_view<T>& w, const float* const (&tokens)[NT], float* const
                 for (std::size_t r = 0; r < RB; ++r) word[r] = detail::meta_bits<A>(meta[r], at, bits_per_row);
                 two_of_four_x<A> picked[NT][word_steps];
                 if constexpr (has_compress_2of4<A>) {
-                    if (two_of_four) {
-                        if (steps == word_steps) {
-                            bool regular = true;
-                            for (std::size_t r = 0; r < RB; ++r) regular = regular && __builtin_popcountll(word[r]) == 32;
-                            if (regular) {
-                                // Prefetch ahead in each row's values (a 2:4 row holds
-                                // the value of position k at k / 2) and of its metadata
-                                const std::size_t row_bytes = w.values_ld * sizeof(T);
-                                for (std::size_t r = 0; r < RB; ++r) {
-                                    prefetch_row_ahead(w.values + (m0 + r) * w.values_ld, at / 2 * sizeof(T),
-                                                       row_prefetch_distance, 32 * sizeof(T), row_bytes, row_bytes, RB);
-                                    prefetch_row_ahead(meta[r], at / 8, detail::prefetch_meta_bytes, 1, w.meta_ld,
-                                                       w.meta_ld, RB);
-                                }
-                                return detail::two_of_four_word<A>(x, at, word, values, part,
-                                                                   std::make_index_sequence<word_steps>{});
-                            }
-                        }
+                    if (two_of_four)
                         for (std::size_t t = 0; t < NT; ++t)
-                            for (std::size_t j = 0; j < steps; ++j)
-                                picked[t][j] = arrange_2of4(vfloat<A>::load_unaligned(x[t] + at + 2 * L * j),
-                                                            vfloat<A>::load_unaligned(x[t] + at + 2 * L * j + L), A{});
-                    }
+                            for (std::size_t j = 0; j < steps; ++j) {
+                                const float* xj = x_at(t, at + 2 * L * j);
+                                picked[t][j] = arrange_2of4(vfloat<A>::load_unaligned(xj),
+                                                            vfloat<A>::load_unaligned(xj + L), A{});
+                            }
                 }
                 for (std::size_t r = 0; r < RB; ++r) row_steps(r, at, word[r], steps, picked);
             };
+            // Runs of regular 2:4 words, each irregular word through the general steps.
             std::size_t k = k0;
-            for (; k + 64 <= k1_main; k += 64) steps_of(k, word_steps, 64);
+            while (k + 64 <= k1_main) {
+                if constexpr (has_compress_2of4<A>) {
+                    if (two_of_four) {
+                        k = two_of_four_words<A, RB, NT>(w, m0, x, k, k1_main, meta, values, part);
+                        if (k + 64 > k1_main) break;
+                    }
+                }
+                steps_of(k, word_steps, 64);
+                k += 64;
+            }
             for (; k + 2 * L <= k1_main; k += 2 * L) steps_of(k, 1, 2 * L);
             for (; k < k1; k += L) {  // single vectors, then the tail
                 const bool tail = k + L > K;  // through a zero-padded copy: nothing past K is read
                 vfloat<A> xv[NT];
                 for (std::size_t t = 0; t < NT; ++t) {
                     alignas(64) float x_chunk[L] = {};
-                    for (std::size_t i = 0; tail && i < L && k + i < K; ++i) x_chunk[i] = x[t][k + i];
-                    xv[t] = tail ? vfloat<A>::load_aligned(x_chunk) : vfloat<A>::load_unaligned(x[t] + k);
+                    for (std::size_t i = 0; tail && i < L && k + i < K; ++i) x_chunk[i] = *x_at(t, k + i);
+                    xv[t] = tail ? vfloat<A>::load_aligned(x_chunk) : vfloat<A>::load_unaligned(x_at(t, k));
                 }
                 for (std::size_t r = 0; r < RB; ++r) {
                     std::uint32_t bits = 0;
@@ -259,9 +306,8 @@ void nm_gemv(const nm_view<T>& w, const float* const (&tokens)[NT], float* const
 
 template <class A, class T>
 void gemv(const nm_view<T>& w, const float* x, float* y, const epilogue& ep) noexcept {
-    const float* const xs[1] = {x};
     float* const ys[1] = {y};
-    detail::nm_gemv<A>(w, xs, ys, 1, ep);
+    detail::nm_gemv<A, 1>(w, x, ys, 1, ep);
 }
 
 // At most `few_tokens` tokens (decode of a small batch, draft tokens) run the GEMV of 4 or
@@ -280,20 +326,19 @@ namespace detail {
 template <class A, std::size_t NT, class T>
 void few_token_gemm(const nm_view<T>& w, matrix_view<const float> x, matrix_view<float> y, const epilogue& ep,
                     float* workspace) noexcept {
-    // The tokens are copied into the workspace one cache line apart modulo 4 KiB: rows of X
-    // a multiple of 4 KiB apart (K = 4096) put every token's activations in the same L1
-    // sets (8 tokens: 27.9 ms, against 18.5 ms copied).
-    const std::size_t ld = (x.cols + 15) / 16 * 16 + 16;
-    static_assert(NT <= max_panel_width, "NT copies of at most K + 31 floats fit the workspace");
-    const float* xs[NT];
+    // The tokens are copied into the workspace interleaved (token_offset), padding zero.
+    static_assert(NT <= max_panel_width, "NT tokens of K rounded up to 32 fit the workspace");
     float* ys[NT];
     for (std::size_t t = 0; t < NT; ++t) {
-        const std::size_t n = t < x.rows ? t : 0;
-        if (t < x.rows) std::memcpy(workspace + t * ld, x.row(n), x.cols * sizeof(float));
-        xs[t] = workspace + n * ld;
-        ys[t] = y.row(n);
+        ys[t] = y.row(t < x.rows ? t : 0);
+        for (std::size_t k = 0; k < x.cols; k += token_block) {
+            const std::size_t count = x.cols - k < token_block ? x.cols - k : token_block;
+            float* to = workspace + token_offset<NT>(t, k);
+            if (t < x.rows) std::memcpy(to, x.row(t) + k, count * sizeof(float));
+            else std::memset(to, 0, count * sizeof(float));
+        }
     }
-    nm_gemv<A, NT>(w, xs, ys, x.rows, ep);
+    nm_gemv<A, NT>(w, workspace, ys, x.rows, ep);
 }
 
 }  // namespace detail
