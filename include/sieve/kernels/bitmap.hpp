@@ -62,9 +62,11 @@ const T* bitmap_values(const bitmap_view<T>& w) noexcept {
     return w.values != nullptr ? w.values : bitmap_no_values<T>;
 }
 
-// Values a GEMV prefetches ahead of the one it expands: a few steps at 50% density.
+// Values a GEMV prefetches ahead of the one it expands, two lines per step (a 64-position
+// fp32 step at 50% density). 11008x4096 fp32 at 50% on the Xeon VM (AVX-512): one line 1 KiB
+// ahead 9.9-10.1 ms, two lines 4 KiB ahead 8.8-8.9 ms, 2 KiB ahead 9.3 ms.
 template <class T>
-inline constexpr std::size_t bitmap_prefetch_values = 1024 / sizeof(T);
+inline constexpr std::size_t bitmap_prefetch_values = 4096 / sizeof(T);
 
 // GEMV with steps of S positions (scale groups, when int8, are multiples of S).
 template <class A, std::size_t S, class T>
@@ -86,6 +88,7 @@ void bitmap_gemv(const bitmap_view<T>& w, const float* x, float* y, const epilog
             vfloat<A> part[4] = {vfloat<A>(0.0f), vfloat<A>(0.0f), vfloat<A>(0.0f), vfloat<A>(0.0f)};
             for (std::size_t k = k0; k < k1; k += S) {
                 __builtin_prefetch(values + bitmap_prefetch_values<T>);
+                __builtin_prefetch(values + bitmap_prefetch_values<T> + 64 / sizeof(T));
                 const float* xs = k + S <= K ? x + k : x_tail + (k - full);
                 values = bitmap_step<A>(bitmap_bits<A, S>(mask, k), values, xs, part,
                                         std::make_index_sequence<S / L>{});
