@@ -33,6 +33,21 @@ void block_row_scales(const bsr_view<T, R, C>& w, std::size_t bi, std::size_t k,
     for (std::size_t r = 0; r < R; ++r) out[r] = bi * R + r < w.rows ? w.scales.at(bi * R + r, k) : 0.0f;
 }
 
+// A GEMV prefetches the values (one contiguous stream) 4 KiB ahead of the block it reads,
+// once per cache line: 11008x4096 fp32 at 50% and 90% on the Xeon VM (AVX-512) ran 8-17%
+// faster (16x1 and 4x4), and int8 slower when every 16-byte block prefetched its line.
+inline constexpr std::size_t bsr_prefetch_bytes = 4096;
+template <class T, std::size_t Elements>
+SIEVE_ALWAYS_INLINE void bsr_prefetch(const T* values, std::size_t at) noexcept {
+    constexpr std::size_t bytes = Elements * sizeof(T);
+    const char* ahead = reinterpret_cast<const char*>(values + at) + bsr_prefetch_bytes;
+    if constexpr (bytes >= 64) {
+        for (std::size_t b = 0; b < bytes; b += 64) __builtin_prefetch(ahead + b);
+    } else {
+        if (at * sizeof(T) % 64 == 0) __builtin_prefetch(ahead);  // values are 64-byte aligned
+    }
+}
+
 template <class A, class T, std::size_t R, std::size_t C, class Index>
 void bsr_gemv(const bsr_view<T, R, C>& w, const Index* block_col, const float* x, float* y,
               const epilogue& ep) noexcept {
@@ -64,6 +79,7 @@ void bsr_gemv(const bsr_view<T, R, C>& w, const Index* block_col, const float* x
             alignas(64) float lane_scale[V * L] = {};
             for (std::size_t i = begin; i < end; ++i) {
                 const T* block = w.values + i * RC;
+                bsr_prefetch<T, RC>(w.values, i * RC);
                 const std::size_t k0 = std::size_t{block_col[i]} * C;
                 if constexpr (is_int8_weight<T>) {
                     const std::size_t before = scale_group;
@@ -90,6 +106,7 @@ void bsr_gemv(const bsr_view<T, R, C>& w, const Index* block_col, const float* x
         } else {
             for (std::size_t i = begin; i < end; i += per_vector) {
                 const std::size_t blocks = end - i < per_vector ? end - i : per_vector;
+                bsr_prefetch<T, per_vector * RC>(w.values, i * RC);
                 if constexpr (has_small_block_loads<A, R, C> && !is_int8_weight<T>) {
                     if (blocks == per_vector) {  // whole vectors of blocks inside K: in register
                         const float* at[per_vector];
