@@ -30,6 +30,11 @@ std::size_t csr_segment_end(const row_scales<T>& scales, const Index* cols, std:
     return j;
 }
 
+// A GEMV prefetches the values and the column indices this many entries ahead (two
+// streams over the whole matrix; 4 KiB ahead in fp32 values). 11008x4096 fp32 on the Xeon
+// VM (AVX-512): 90% 4.5-4.6 -> 3.7-3.9 ms, 95% 2.17 -> 2.03 ms; int8 unchanged.
+inline constexpr std::size_t csr_prefetch_entries = 1024;
+
 template <class A, class T, class Index>
 void csr_gemv(const csr_view<T>& w, const Index* cols, const float* x, float* y, const epilogue& ep) noexcept {
     constexpr std::size_t L = lanes<A>;
@@ -43,6 +48,10 @@ void csr_gemv(const csr_view<T>& w, const Index* cols, const float* x, float* y,
             const std::size_t first = i;
             vfloat<A> acc0(0.0f), acc1(0.0f);
             for (; i + 2 * L <= seg_end; i += 2 * L) {
+                const char* values_ahead = reinterpret_cast<const char*>(w.values + i + csr_prefetch_entries);
+                const char* cols_ahead = reinterpret_cast<const char*>(cols + i + csr_prefetch_entries);
+                for (std::size_t b = 0; b < 2 * L * sizeof(T); b += 64) __builtin_prefetch(values_ahead + b);
+                for (std::size_t b = 0; b < 2 * L * sizeof(Index); b += 64) __builtin_prefetch(cols_ahead + b);
                 acc0 = xsimd::fma(load_weights(w.values + i, A{}), gather(x, cols + i, A{}), acc0);
                 acc1 = xsimd::fma(load_weights(w.values + i + L, A{}), gather(x, cols + i + L, A{}), acc1);
             }
