@@ -15,7 +15,8 @@
 // vpexpandb, else a pshufb / tbl per 16 positions) for one int8 dot product with the
 // quantized token; pruned positions hold weight 0 and the token is finite.
 // GEMM walks each group's set bits and does one FMA per panel vector per kept weight, four
-// rows at a time; 2:4 reads the positions of full words from a table instead.
+// rows at a time; 2:4 reads the positions of full words from a table instead. On AVX-512 a
+// few tokens past whole 32-token tiles run as one GEMV of 4 or 8 tokens (few_tokens).
 #pragma once
 
 #include <cstddef>
@@ -311,12 +312,13 @@ void gemv(const nm_view<T>& w, const float* x, float* y, const epilogue& ep) noe
 }
 
 // At most `few_tokens` tokens (decode of a small batch, draft tokens) run the GEMV of 4 or
-// 8 tokens at once, padded with repeats of the first, where one instruction picks a step's
-// kept activations (AVX-512's vpermt2ps): per 2L positions one load of L values and, per
-// token, one permute and one FMA on L lanes. The panel instead costs a broadcast and an FMA
-// per kept weight and token lane. 11008x4096 2:4 fp32 on the 2-core Xeon VM (AVX-512):
-// N = 4 41 -> 10.4 ms, N = 8 22.5 -> 17.7 ms. AVX2's picks take three shuffles per token and
-// step, and 8 tokens measured 2.5x slower than the panel there, so other arches keep it.
+// 8 tokens at once, padded with zero tokens, where one instruction picks a step's kept
+// activations (AVX-512's vpermt2ps): per 2L positions one load of L values and, per token,
+// one permute and one FMA on L lanes. The panel instead costs a broadcast and an FMA per
+// kept weight and token lane. 11008x4096 2:4 on the 2-core Xeon VM (AVX-512), N = 8: fp32
+// 23.9 -> 16.2 ms, int8 28.7 -> 13.8 ms (N = 4 fp32: 41 -> 10 ms). AVX2's picks take three
+// shuffles per token and step, and 8 tokens measured 2.5x slower than the panel there, so
+// other arches keep it.
 inline constexpr std::size_t few_tokens = 8;
 template <class A>
 inline constexpr bool few_token_gemv = is_avx512<A>;
