@@ -356,7 +356,7 @@ void gemm(const nm_view<T>& w, matrix_view<const float> x, matrix_view<float> y,
         if (rest != 0 && rest <= few_tokens) {
             const matrix_view<const float> xr{x.row(whole), rest, x.cols, x.ld};
             const matrix_view<float> yr{y.row(whole), rest, y.cols, y.ld};
-            if (rest == 1) detail::few_token_gemm<A, 1>(w, xr, yr, ep, workspace);
+            if (rest == 1) kernels::gemv<A, T>(w, xr.row(0), yr.row(0), ep);
             else if (rest <= 4) detail::few_token_gemm<A, 4>(w, xr, yr, ep, workspace);
             else detail::few_token_gemm<A, 8>(w, xr, yr, ep, workspace);
             x.rows = y.rows = whole;

@@ -198,14 +198,7 @@ vfloat<A> pick_2of4(const two_of_four_x<A>& x, const pick_2of4_control<A>& c, A)
     }
 }
 
-// The L kept activations of the 2L arranged ones under `bits` (2L bits of 2:4 metadata,
-// exactly two set in every nibble), in position order.
-template <class A>
-vfloat<A> pick_2of4(const two_of_four_x<A>& x, std::uint32_t bits, A) noexcept {
-    return pick_2of4(x, pick_2of4_control_of(bits, A{}), A{});
-}
-
-// The picks of the 64 / (2L) steps of one 64-bit word of 2:4 metadata (all 32 bits set two
+// The pick controls of the 64 / (2L) steps of one 64-bit word of 2:4 metadata (all 32 bits set two
 // per nibble), for a GEMV that walks a whole word per row. AVX2 builds the vpermilps
 // controls of all four steps in register, about ten vector instructions per word instead
 // of two table loads, an insert and the index arithmetic per step: each metadata byte is
@@ -255,12 +248,6 @@ public:
         } else
 #endif
             return pick_2of4_control_of(static_cast<std::uint32_t>(word_ >> (2 * lanes<A> * j)), A{});
-    }
-
-    // The L kept activations of step j.
-    template <std::size_t j>
-    vfloat<A> pick(const two_of_four_x<A>& x) const noexcept {
-        return pick_2of4(x, control<j>(), A{});
     }
 
 private:
