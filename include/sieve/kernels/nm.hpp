@@ -5,8 +5,8 @@
 // time, expands the next popcount values into the kept lanes (AVX-512 vexpandps / widened
 // vpexpandd, AVX2 a permute from prefix popcounts, SSE and NEON byte shuffles) and
 // multiplies by x with the pruned lanes masked off, so a pruned position never touches its
-// activation. 2:4 takes the other way round where a 64-bit metadata word of each row of a
-// block keeps two of every four (the rule): the activations at the kept positions are picked
+// activation. 2:4 takes the other way round (every group keeps exactly two): the activations
+// at the kept positions are picked
 // (isa/compress.hpp: in-lane shuffles, AVX-512 one two-source permute) and meet L contiguous
 // values per FMA. Rows run side by side (gemv_rows), each prefetched ahead (into the next
 // block's rows near their ends). int8 partial sums are scaled once per scale group (a group
@@ -67,35 +67,33 @@ constexpr std::size_t token_offset(std::size_t t, std::size_t k) noexcept {
     else return k / token_block * (NT * token_block) + t * token_block + k % token_block;
 }
 
-// Whole 64-bit metadata words of RB 2:4 rows from position `at` (a multiple of 64), for as
-// long as every row's word keeps two of each group (the rule, unless the source held zeros)
-// and before `end`: per row and step of 2L positions, one control and one load of L values
-// serve every token. Returns where it stopped. The accumulators stay in registers for the
-// whole run; each (row, token) one takes its steps in order, whatever RB.
+// Whole 64-bit metadata words of RB 2:4 rows from position `at` (a multiple of 64) up to
+// `end`: per row and step of 2L positions, one control and one load of L values serve every
+// token. Returns where it stopped. Every group of a valid 2:4 view keeps exactly two
+// (validate(); packing fills short groups with explicit zeros), so no word is checked: a view
+// that breaks the rule sums the wrong products but never reads outside its arrays (L values
+// and 2L bits per step, picks in register). The accumulators stay in registers for the whole
+// run; each (row, token) one takes its steps in order, whatever RB.
+//
+// The loop addresses each row from its start and one shared position, and AVX-512 broadcasts
+// each step's metadata straight from memory: per-row value and metadata pointers, a popcount
+// check per word and the word in a general register spilled the loop's state (16 GPRs) and
+// bound the one-token int8 GEMV by scalar instructions, 2.5 ns per 16 kept weights hot.
 template <class A, std::size_t RB, std::size_t NT, class T>
-std::size_t two_of_four_words(const nm_view<T>& w, std::size_t m0, const float* x, std::size_t at, std::size_t end,
+std::size_t two_of_four_words(const nm_view<T>& w, const float* x, std::size_t at, std::size_t end,
                               const std::uint8_t* const (&meta)[RB], const T* (&values)[RB],
                               vfloat<A> (&part)[RB * NT]) noexcept {
     constexpr std::size_t L = lanes<A>, steps = 64 / (2 * L);
     vfloat<A> acc[RB * NT];
     unrolled<RB * NT>([&](auto i) { acc[i] = part[i]; });
-    const T* v[RB];
-    unrolled<RB>([&](auto r) { v[r] = values[r]; });
+    const T* row[RB];  // a 2:4 row holds the value of position k at k / 2
+    unrolled<RB>([&](auto r) { row[r] = values[r] - at / 2; });
+    const std::size_t row_bytes = w.values_ld * sizeof(T);
     for (; at + 64 <= end; at += 64) {
-        std::uint64_t word[RB];
-        bool regular = true;
-        unrolled<RB>([&](auto r) {
-            word[r] = meta_bits<A>(meta[r], at, 64);
-            regular = regular && __builtin_popcountll(word[r]) == 32;
-        });
-        if (!regular) break;
-        // Ahead in each row's values (a 2:4 row holds the value of position k at k / 2) and in
-        // its metadata. Not in a lambda: GCC deems a function of nothing but prefetches free
-        // of side effects and drops the calls to it.
-        const std::size_t row_bytes = w.values_ld * sizeof(T);
+        // Ahead in each row's values and metadata. Not in a lambda: GCC deems a function of
+        // nothing but prefetches free of side effects and drops the calls to it.
         for (std::size_t r = 0; r < RB; ++r) {
-            prefetch_row_ahead(w.values + (m0 + r) * w.values_ld, at / 2 * sizeof(T), row_prefetch_distance,
-                               32 * sizeof(T), row_bytes, row_bytes, RB);
+            prefetch_row_ahead(row[r], at / 2 * sizeof(T), row_prefetch_distance, 32 * sizeof(T), row_bytes, row_bytes, RB);
             prefetch_row_ahead(meta[r], at / 8, prefetch_meta_bytes, 1, w.meta_ld, w.meta_ld, RB);
         }
         const float* xw = x + token_offset<NT>(0, at);
@@ -114,10 +112,10 @@ std::size_t two_of_four_words(const nm_view<T>& w, std::size_t m0, const float* 
                 });
             });
             unrolled<RB>([&](auto r) {
-                const two_of_four_word_picks<A> picks(word[r]);
+                const two_of_four_word_picks<A> picks(meta_bits<A>(meta[r], at, 64));
                 unrolled<steps>([&](auto j) {
                     const pick_2of4_control<A> control = picks.template control<decltype(j)::value>();
-                    const vfloat<A> wv = load_weights(v[r] + j * L, A{});
+                    const vfloat<A> wv = load_weights(row[r] + at / 2 + j * L, A{});
                     unrolled<NT>([&](auto t) {
                         const two_of_four_x<A> xs{vfloat<A>::load_aligned(arranged[t][2 * j]),
                                                   vfloat<A>::load_aligned(arranged[t][2 * j + 1])};
@@ -131,14 +129,15 @@ std::size_t two_of_four_words(const nm_view<T>& w, std::size_t m0, const float* 
             // activations are loaded once for all RB rows (once per row, 8 tokens' reads
             // bound the GEMM by the L2).
             unrolled<steps>([&](auto j) {
+                constexpr std::size_t first = decltype(j)::value * 2 * L;
                 pick_2of4_control<A> control[RB];
                 vfloat<A> wv[RB];
                 unrolled<RB>([&](auto r) {
-                    control[r] = two_of_four_word_picks<A>(word[r]).template control<decltype(j)::value>();
-                    wv[r] = load_weights(v[r] + j * L, A{});
+                    control[r] = pick_2of4_control_of(static_cast<std::uint32_t>(meta_bits<A>(meta[r], at + first, 2 * L)), A{});
+                    wv[r] = load_weights(row[r] + (at + first) / 2, A{});
                 });
                 unrolled<NT>([&](auto t) {
-                    const float* xj = xw + token_offset<NT>(t, 2 * L * j);
+                    const float* xj = xw + token_offset<NT>(t, first);
                     const two_of_four_x<A> xs{vfloat<A>::load_unaligned(xj), vfloat<A>::load_unaligned(xj + L)};
                     unrolled<RB>([&](auto r) {
                         acc[r * NT + t] = xsimd::fma(wv[r], kernels::pick_2of4(xs, control[r], A{}), acc[r * NT + t]);
@@ -146,10 +145,9 @@ std::size_t two_of_four_words(const nm_view<T>& w, std::size_t m0, const float* 
                 });
             });
         }
-        unrolled<RB>([&](auto r) { v[r] += 32; });
     }
     unrolled<RB * NT>([&](auto i) { part[i] = acc[i]; });
-    unrolled<RB>([&](auto r) { values[r] = v[r]; });
+    unrolled<RB>([&](auto r) { values[r] = row[r] + at / 2; });
     return at;
 }
 
@@ -202,15 +200,14 @@ void nm_gemv(const nm_view<T>& w, const float* x, float* const (&y)[NT], std::si
             for (std::size_t r = 0; r < RB; ++r)
                 for (std::size_t t = 0; t < NT; ++t) part[r * NT + t] = vfloat<A>(0.0f);
             // Steps of 2L positions for row r from `word` (its metadata from position at):
-            // 2:4 with both values of every group present (the rule, unless the source
-            // held zeros) takes L packed values against L picked activations per step; any
-            // other mask expands the values into their lanes.
+            // 2:4 takes L packed values against L picked activations per step; any other
+            // pattern expands the values into their lanes.
             auto row_steps = [&](std::size_t r, std::size_t at, std::uint64_t word, std::size_t steps,
                                  [[maybe_unused]] const two_of_four_x<A> (*picked)[word_steps]) {
                 const char* ahead = reinterpret_cast<const char*>(values[r]) + detail::prefetch_bytes;
                 for (std::size_t b = 0; b < steps * L * sizeof(T); b += 64) __builtin_prefetch(ahead + b);
                 if constexpr (has_compress_2of4<A>) {
-                    if (two_of_four && __builtin_popcountll(word) == static_cast<int>(steps * L)) {
+                    if (two_of_four) {
                         for (std::size_t j = 0; j < steps; ++j) {
                             const vfloat<A> wv = load_weights(values[r] + j * L, A{});
                             const pick_2of4_control<A> control =
@@ -237,7 +234,7 @@ void nm_gemv(const nm_view<T>& w, const float* x, float* const (&y)[NT], std::si
                     }
                 }
             };
-            // Whole 64-bit metadata words first (one load and one popcount per row and word),
+            // Whole 64-bit metadata words first (one load per row and word),
             // then single steps.
             auto steps_of = [&](std::size_t at, std::size_t steps, std::size_t bits_per_row) {
                 std::uint64_t word[RB];
@@ -254,18 +251,11 @@ void nm_gemv(const nm_view<T>& w, const float* x, float* const (&y)[NT], std::si
                 }
                 for (std::size_t r = 0; r < RB; ++r) row_steps(r, at, word[r], steps, picked);
             };
-            // Runs of regular 2:4 words, each irregular word through the general steps.
+            // 2:4 runs whole words in registers; other patterns take the general steps.
             std::size_t k = k0;
-            while (k + 64 <= k1_main) {
-                if constexpr (has_compress_2of4<A>) {
-                    if (two_of_four) {
-                        k = two_of_four_words<A, RB, NT>(w, m0, x, k, k1_main, meta, values, part);
-                        if (k + 64 > k1_main) break;
-                    }
-                }
-                steps_of(k, word_steps, 64);
-                k += 64;
-            }
+            if constexpr (has_compress_2of4<A>)
+                if (two_of_four) k = two_of_four_words<A, RB, NT>(w, x, k, k1_main, meta, values, part);
+            for (; k + 64 <= k1_main; k += 64) steps_of(k, word_steps, 64);
             for (; k + 2 * L <= k1_main; k += 2 * L) steps_of(k, 1, 2 * L);
             for (; k < k1; k += L) {  // single vectors, then the tail
                 const bool tail = k + L > K;  // through a zero-padded copy: nothing past K is read
@@ -398,20 +388,12 @@ void gemm(const nm_view<T>& w, matrix_view<const float> x, matrix_view<float> y,
                     }
                 };
                 std::size_t g = g0;
-                // 2:4, 16 groups (one 64-bit metadata word per row) at a time: where every
-                // group of every row keeps two, the positions come from a table, four per
+                // 2:4, 16 groups (one 64-bit metadata word per row) at a time: every group
+                // keeps two (validate()), so the positions come from a table, four per
                 // metadata byte, with no branch per weight.
                 for (; two_of_four && g + 16 <= g1_full; g += 16) {
                     std::uint64_t word[RB];
-                    bool regular = true;
-                    for (std::size_t r = 0; r < RB; ++r) {
-                        word[r] = detail::meta_bits<A>(meta[r], 4 * g, 64);
-                        regular = regular && __builtin_popcountll(word[r]) == 32;
-                    }
-                    if (!regular) {
-                        for (std::size_t r = 0; r < RB; ++r) walk(r, g, g + 16);
-                        continue;
-                    }
+                    for (std::size_t r = 0; r < RB; ++r) word[r] = detail::meta_bits<A>(meta[r], 4 * g, 64);
                     const float* base = panel + 4 * g * P;
                     for (std::size_t byte = 0; byte < 8; ++byte, base += 8 * P)
                         for (std::size_t r = 0; r < RB; ++r) {

@@ -3,7 +3,8 @@
 // weights, no FMA on pruned lanes, and a pruned position never touches its activation.
 //
 // One vector of L kept activations covers 2L positions, i.e. L/2 groups of four, each with
-// exactly two kept (the kernel checks the popcount and takes the general path otherwise).
+// exactly two kept (validate() guarantees it; a view that breaks it gets wrong sums from
+// in-range picks, never a read outside its arrays).
 // A group of four floats is one 128-bit lane, so the pick stays inside lanes: AVX2 splits
 // the 16 positions into even and odd groups (one vperm2f128 each), picks two of four in
 // every lane with vpermilps (cheap on every x86 core, unlike the cross-lane vpermps) and
