@@ -1,7 +1,7 @@
 // CSR GEMV and GEMM: fp32 and int8 weights, and W8A8.
 //
-// GEMV: per row, gather x at the column indices one vector at a time (hardware gathers on
-// AVX-512, see isa/helpers.hpp), two accumulators; the segment tail is scalar. int8 rows
+// GEMV: per row, gather x at the column indices one vector at a time (scalar loads, see
+// isa/helpers.hpp), two accumulators; the segment tail is one zero-padded vector. int8 rows
 // are cut into segments of one scale group each (columns increase within a row, so a
 // linear scan finds the cuts) and each segment's partial sum is scaled once.
 // GEMM: per stored weight, one FMA per vector of the packed activation panel; two weights per
@@ -59,8 +59,16 @@ void csr_gemv(const csr_view<T>& w, const Index* cols, const float* x, float* y,
                 acc0 = xsimd::fma(load_weights(w.values + i, A{}), gather(x, cols + i, A{}), acc0);
                 i += L;
             }
-            float part = reduce_add<A>(acc0 + acc1);
-            for (; i < seg_end; ++i) part += static_cast<float>(w.values[i]) * x[cols[i]];
+            if (i < seg_end) {  // the last rest < L entries in the low lanes, zeros above
+                const std::size_t rest = seg_end - i;
+                alignas(64) float xs[L] = {}, ws[L] = {};  // CSR arrays carry no padding to load past
+                for (std::size_t j = 0; j < rest; ++j) {
+                    xs[j] = x[cols[i + j]];
+                    ws[j] = static_cast<float>(w.values[i + j]);
+                }
+                acc1 = xsimd::fma(vfloat<A>::load_aligned(ws), vfloat<A>::load_aligned(xs), acc1);
+            }
+            const float part = reduce_add<A>(acc0 + acc1);
             sum += is_int8_weight<T> ? scales.at(cols[first]) * part : part;
         }
         results[pending++] = sum;
