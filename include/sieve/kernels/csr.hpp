@@ -1,9 +1,9 @@
 // CSR GEMV and GEMM: fp32 and int8 weights, and W8A8.
 //
-// GEMV: per row, gather x at the column indices one vector at a time (scalar loads, see
-// isa/helpers.hpp), two accumulators; the segment tail is one zero-padded vector. int8 rows
-// are cut into segments of one scale group each (columns increase within a row, so a
-// linear scan finds the cuts) and each segment's partial sum is scaled once.
+// GEMV: per row, gather x at the column indices one vector at a time (hardware gathers on
+// AVX-512, see isa/helpers.hpp), two accumulators; the segment tail is one zero-padded
+// vector. int8 rows are cut into segments of one scale group each (columns increase within
+// a row, so a linear scan finds the cuts) and each segment's partial sum is scaled once.
 // GEMM: per stored weight, one FMA per vector of the packed activation panel; two weights per
 // step into separate accumulators to keep more FMA chains in flight.
 // W8A8: GEMV multiplies integers per segment (a kept weight meets one activation byte, no

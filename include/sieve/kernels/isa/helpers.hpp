@@ -173,17 +173,30 @@ vfloat<A> expand_load(const float* src, std::uint32_t bits, A) noexcept {
     }
 }
 
-// x[index[0]], x[index[1]], ... for one vector of 16- or 32-bit indices, from scalar loads on
-// every arch. vgatherdps is microcoded on the Zen cores we target, and on Intel cores with
-// the gather data sampling fix it costs more than the loads it replaces: 11008x4096 CSR 90%
-// fp32 on the Cascade Lake VM took 5.1-5.5 ms with AVX-512 gathers, 2.8-2.9 ms with this
-// loop (a tree of masked broadcasts measured within 4% of it). qemu 7.2, our AVX2 test bed
-// on AVX-512 hosts, also faults on vgatherdps inside these loops.
+// x[index[0]], x[index[1]], ... for one vector of 16- or 32-bit indices. AVX-512 uses its
+// gathers; AVX2 keeps the plain loop: vgatherdps is microcoded on the Zen cores we target,
+// and qemu 7.2 (our AVX2 test bed on AVX-512 hosts) faults on it inside these loops.
+// Where Intel's gather data sampling fix is in the microcode (Skylake to Tiger Lake cores),
+// the loop beats the AVX-512 gathers too: 11008x4096 CSR 90% fp32 took 2.8-2.9 ms with it
+// against 5.1-5.5 ms on a Cascade Lake VM, while on a 16-core Xeon without the fix the
+// gathers won (fp32 90% 2.0-2.2 against 2.6-2.8 ms, int8 1.2-1.7 against 2.4-2.6 ms).
+// Choosing by CPU model at run time is not done yet.
 template <class A, class Index>
 SIEVE_ALWAYS_INLINE vfloat<A> gather(const float* x, const Index* index, A) noexcept {
-    alignas(64) float lanes_out[vfloat<A>::size];
-    for (std::size_t i = 0; i < vfloat<A>::size; ++i) lanes_out[i] = x[index[i]];
-    return vfloat<A>::load_aligned(lanes_out);
+#if XSIMD_WITH_AVX512BW
+    if constexpr (is_avx512<A>) {
+        if constexpr (sizeof(Index) == 2)
+            return _mm512_i32gather_ps(_mm512_cvtepu16_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(index))),
+                                       x, 4);
+        else
+            return _mm512_i32gather_ps(_mm512_loadu_si512(index), x, 4);
+    } else
+#endif
+    {
+        alignas(64) float lanes_out[vfloat<A>::size];
+        for (std::size_t i = 0; i < vfloat<A>::size; ++i) lanes_out[i] = x[index[i]];
+        return vfloat<A>::load_aligned(lanes_out);
+    }
 }
 
 // Lanes hold p[0..C) repeated L / C times (C divides L): one block row of x for BSR. 4x4
