@@ -251,7 +251,7 @@ status gemv(const Weights& weights, span<const float> x, span<float> y, const ep
     SIEVE_TRY(detail::check_gemv("gemv", w, x, y, ep));
     using view_type = std::decay_t<decltype(w)>;
     const std::size_t tasks = detail::gemv_tasks(w, exec);
-    const bool ran = w.cols != 0 && with_active_arch<view_type>([&](auto arch) {
+    const bool ran = w.cols != 0 && with_gemv_arch<view_type>([&](auto arch) {
         task_detail::for_each_row_task(exec, w, tasks, [&](const view_type& sub, std::size_t m0, std::size_t m1, std::size_t) {
             kernels::gemv<decltype(arch)>(sub, x.data, y.data + m0, task_detail::rows_of(ep, m0, m1));
         });

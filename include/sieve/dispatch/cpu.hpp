@@ -23,6 +23,9 @@ struct cpu_features {
     bool sse42 = false, popcnt = false, avx2 = false, fma = false, avx512f = false, avx512cd = false,
          avx512dq = false, avx512bw = false, avx512vl = false, avx512vnni = false,
          avx512vbmi2 = false, os_ymm = false, os_zmm = false, neon = false, neon_dotprod = false;
+    // An Intel core of the generations (Skylake to Tiger Lake) whose microcode fix for gather
+    // data sampling makes vgatherdps slower than the scalar loads it replaces.
+    bool slow_gathers = false;
 };
 
 namespace detail {
@@ -32,6 +35,22 @@ inline std::uint64_t read_xcr0() noexcept {
     std::uint32_t eax = 0, edx = 0;
     __asm__ volatile("xgetbv" : "=a"(eax), "=d"(edx) : "c"(0));
     return (static_cast<std::uint64_t>(edx) << 32) | eax;
+}
+#endif
+
+#if defined(SIEVE_ARCH_X86)
+// Family 6 models that Intel lists as affected by gather data sampling (the microcode that
+// fixes it serializes vgatherdps): Skylake, Cascade and Cooper Lake, Kaby, Coffee and Comet
+// Lake, Ice Lake, Tiger Lake and Rocket Lake.
+inline bool gather_data_sampling_fixed() noexcept {
+    unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+    if (!__get_cpuid(0, &eax, &ebx, &ecx, &edx)) return false;
+    const bool intel = ebx == 0x756e6547u && edx == 0x49656e69u && ecx == 0x6c65746eu;  // GenuineIntel
+    if (!intel || !__get_cpuid(1, &eax, &ebx, &ecx, &edx) || ((eax >> 8) & 0xFu) != 6) return false;
+    const unsigned model = ((eax >> 4) & 0xFu) | ((eax >> 12) & 0xF0u);
+    for (unsigned affected : {0x4Eu, 0x5Eu, 0x55u, 0x8Eu, 0x9Eu, 0xA5u, 0xA6u, 0x6Au, 0x6Cu, 0x7Du, 0x7Eu, 0x8Cu, 0x8Du, 0xA7u})
+        if (model == affected) return true;
+    return false;
 }
 #endif
 
@@ -60,6 +79,7 @@ inline cpu_features probe_cpu() noexcept {
         f.avx512vnni = f.avx512f && ((ecx >> 11) & 1u);
     }
     f.fma = f.fma && f.os_ymm;
+    f.slow_gathers = gather_data_sampling_fixed();
 #elif defined(SIEVE_ARCH_AARCH64)
     f.neon = true;
 #if defined(__linux__)

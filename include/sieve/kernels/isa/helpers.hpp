@@ -176,11 +176,8 @@ vfloat<A> expand_load(const float* src, std::uint32_t bits, A) noexcept {
 // x[index[0]], x[index[1]], ... for one vector of 16- or 32-bit indices. AVX-512 uses its
 // gathers; AVX2 keeps the plain loop: vgatherdps is microcoded on the Zen cores we target,
 // and qemu 7.2 (our AVX2 test bed on AVX-512 hosts) faults on it inside these loops.
-// Where Intel's gather data sampling fix is in the microcode (Skylake to Tiger Lake cores),
-// the loop beats the AVX-512 gathers too: 11008x4096 CSR 90% fp32 took 2.8-2.9 ms with it
-// against 5.1-5.5 ms on a Cascade Lake VM, while on a 16-core Xeon without the fix the
-// gathers won (fp32 90% 2.0-2.2 against 2.6-2.8 ms, int8 1.2-1.7 against 2.4-2.6 ms).
-// Choosing by CPU model at run time is not done yet.
+// Where Intel's gather data sampling fix slows the gathers, runtime dispatch runs the CSR
+// GEMV's AVX2 kernel on AVX-512 cores too (dispatch.hpp, csr_gathers_from_loads).
 template <class A, class Index>
 SIEVE_ALWAYS_INLINE vfloat<A> gather(const float* x, const Index* index, A) noexcept {
 #if XSIMD_WITH_AVX512BW
