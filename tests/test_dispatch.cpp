@@ -94,6 +94,18 @@ TEST_CASE("dispatch reaches the ISA named by SIEVE_EXPECT_ISA", "[dispatch]") {
 }
 
 #if SIEVE_RUNTIME_DISPATCH
+// ctest runs the [gemv] tests under SIEVE_GATHERS=hardware and =loads so that both CSR GEMV
+// kernels of the AVX-512 tiers run on any x86 machine; this checks the override took.
+TEST_CASE("dispatch follows SIEVE_GATHERS for the CSR GEMV", "[dispatch][gemv]") {
+    const char* mode = std::getenv("SIEVE_GATHERS");
+    if (mode == nullptr || *mode == '\0') {
+        CHECK(sieve::csr_gathers_from_loads() == sieve::cpu().slow_gathers);
+        return;
+    }
+    if (std::string(mode) == "loads") CHECK(sieve::csr_gathers_from_loads());
+    if (std::string(mode) == "hardware") CHECK_FALSE(sieve::csr_gathers_from_loads());
+}
+
 TEST_CASE("dispatch detection agrees with the compiler's view of this CPU", "[dispatch]") {
 #if defined(__x86_64__)
     __builtin_cpu_init();

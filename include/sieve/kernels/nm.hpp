@@ -6,9 +6,8 @@
 // vpexpandd, AVX2 a permute from prefix popcounts, SSE and NEON byte shuffles) and
 // multiplies by x with the pruned lanes masked off, so a pruned position never touches its
 // activation. 2:4 takes the other way round (every group keeps exactly two): the activations
-// at the kept positions are picked
-// (isa/compress.hpp: in-lane shuffles, AVX-512 one two-source permute) and meet L contiguous
-// values per FMA. Rows run side by side (gemv_rows), each prefetched ahead (into the next
+// at the kept positions are picked (isa/compress.hpp: in-lane shuffles, AVX-512 one
+// two-source permute) and meet L contiguous values per FMA. Rows run side by side (gemv_rows), each prefetched ahead (into the next
 // block's rows near their ends). int8 partial sums are scaled once per scale group (a group
 // is a multiple of the vector, so vectors never straddle two).
 // W8A8 GEMV expands 4 * lanes int8 weights to their dense positions (AVX-512 VBMI2
