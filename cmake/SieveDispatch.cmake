@@ -129,7 +129,9 @@ function(_sieve_add_dispatch_units target dir)
     foreach(isa IN LISTS isas)
         # xsimd arch and compiler flags per ISA. avx512bw needs F/CD/DQ/BW together.
         # POPCNT comes with each level (x86-64-v2 = SSE4.2 + POPCNT, v3 = AVX2 + FMA + ...):
-        # the N:M kernels count mask bits with __builtin_popcount in the inner loop.
+        # the N:M kernels count mask bits with __builtin_popcount in the inner loop. The
+        # AVX-512 levels add BMI1 (every AVX-512 core has it): the 2:4 GEMM clears each
+        # metadata bit it walks with one blsr.
         set(int8_only "")
         if(isa STREQUAL "sse")
             set(arch "xsimd::sse4_2")
@@ -141,11 +143,11 @@ function(_sieve_add_dispatch_units target dir)
             if(isa STREQUAL "avx512vnni")
                 set(arch "sieve::kernels::avx512vnni")
                 set(flags -mavx512f -mavx512cd -mavx512dq -mavx512bw -mavx512vl -mavx512vnni -mavx512vbmi2
-                          -mfma -mpopcnt)
+                          -mfma -mpopcnt -mbmi)
                 set(int8_only "#define SIEVE_INSTANTIATE_INT8_ONLY 1\n")
             else()
                 set(arch "xsimd::avx512bw")
-                set(flags -mavx512f -mavx512cd -mavx512dq -mavx512bw -mfma -mpopcnt)
+                set(flags -mavx512f -mavx512cd -mavx512dq -mavx512bw -mfma -mpopcnt -mbmi)
             endif()
             # GCC 12's own AVX-512 intrinsics trip -W(maybe-)uninitialized once inlined
             # (`__m512 __Y = __Y;` in _mm512_undefined_ps; GCC bug 105593), which breaks

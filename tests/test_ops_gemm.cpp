@@ -136,6 +136,33 @@ TEMPLATE_TEST_CASE(
     }
 }
 
+// The 2:4 GEMM of more than one vector of tokens on AVX-512 takes panels of up to 64 tokens
+// (a 48- or 64-token panel, then 26 or 32 more), 64 positions (one metadata word) at a time,
+// in blocks of 96 rows: rows past a block, K on and off a word, int8 in every scale layout.
+using nm_2_4_i8_g64 = int8<nm_2_4, 64>;
+using nm_2_4_i8_g128 = int8<nm_2_4, 128>;
+TEMPLATE_TEST_CASE(
+    "gemm of many tokens (N 48, 90, 128) matches the reference past 96-row blocks and 64-position words",
+    "[gemm][edge]", SIEVE_TEST_FORMATS, nm_2_4_i8_g32, nm_2_4_i8_row, nm_2_4_i8_g64, nm_2_4_i8_g128) {
+    SIEVE_ON_EACH_ISA();
+    const std::uint32_t seed = 615;
+    CAPTURE(seed);
+    rng r(seed);
+    std::size_t i = 0;
+    for (std::size_t m : {97, 200})
+        for (std::size_t k : {64, 263}) {
+            const std::size_t n = std::size_t{48} + 42 * (i % 3) - (i % 3 == 2 ? 4 : 0);  // 48, 90, 128
+            const bool prune = i % 2 == 0;
+            CAPTURE(m, k, n, prune);
+            const auto w = pack_weights<TestType>(random_matrix(r, m, k, {prune ? 0.9 : 0.4, -1.0f, 1.0f, 0.1}), prune);
+            test_matrix x = random_matrix(r, n, k, {1.0, -2.0f, 2.0f});
+            if (i == 3) sprinkle_non_finite(x, r, 4);
+            run_options o;
+            o.epilogue = &epilogue_cases()[i++ % epilogue_cases().size()];
+            check_gemm(w, x, r, o);
+        }
+}
+
 TEMPLATE_TEST_CASE("gemm on all-zero, fully dense and empty-row matrices matches the reference",
                    "[gemm][edge]", SIEVE_TEST_FORMATS) {
     SIEVE_ON_EACH_ISA();

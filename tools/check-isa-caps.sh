@@ -23,7 +23,7 @@ else
     ladder=(scalar)
     if has sse4_2 && has popcnt; then ladder+=(sse); fi
     if [ "${#ladder[@]}" = 2 ] && has avx2 && has fma; then ladder+=(avx2); fi
-    if [ "${#ladder[@]}" = 3 ] && has avx512f && has avx512bw && has avx512dq && has avx512cd; then ladder+=(avx512); fi
+    if [ "${#ladder[@]}" = 3 ] && has avx512f && has avx512bw && has avx512dq && has avx512cd && has bmi1; then ladder+=(avx512); fi
     if [ "${#ladder[@]}" = 4 ] && has avx512vl && has avx512_vnni && has avx512_vbmi2; then ladder+=(avx512vnni); fi
 fi
 widest="${ladder[${#ladder[@]}-1]}"

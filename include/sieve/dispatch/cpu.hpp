@@ -20,7 +20,7 @@
 namespace sieve {
 
 struct cpu_features {
-    bool sse42 = false, popcnt = false, avx2 = false, fma = false, avx512f = false, avx512cd = false,
+    bool sse42 = false, popcnt = false, bmi1 = false, avx2 = false, fma = false, avx512f = false, avx512cd = false,
          avx512dq = false, avx512bw = false, avx512vl = false, avx512vnni = false,
          avx512vbmi2 = false, os_ymm = false, os_zmm = false, neon = false, neon_dotprod = false;
     // An Intel core of the generations (Skylake to Tiger Lake) whose microcode fix for gather
@@ -69,6 +69,7 @@ inline cpu_features probe_cpu() noexcept {
         f.os_zmm = f.os_ymm && (xcr0 & 0xE0) == 0xE0;         // opmask, ZMM_Hi256, Hi16_ZMM
     }
     if (__get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx)) {
+        f.bmi1 = (ebx >> 3) & 1u;
         f.avx2 = f.os_ymm && ((ebx >> 5) & 1u);
         f.avx512f = f.os_zmm && ((ebx >> 16) & 1u);
         f.avx512dq = f.avx512f && ((ebx >> 17) & 1u);
@@ -104,7 +105,7 @@ inline bool cpu_supports(isa level) noexcept {
     case isa::scalar: return true;
     case isa::sse: return f.sse42 && f.popcnt;
     case isa::avx2: return f.avx2 && f.fma && f.popcnt;
-    case isa::avx512: return f.avx512f && f.avx512cd && f.avx512dq && f.avx512bw && f.popcnt;
+    case isa::avx512: return f.avx512f && f.avx512cd && f.avx512dq && f.avx512bw && f.popcnt && f.bmi1;
     case isa::avx512vnni: return cpu_supports(isa::avx512) && f.avx512vl && f.avx512vnni && f.avx512vbmi2;
     case isa::neon: return f.neon;
     case isa::neondot: return f.neon && f.neon_dotprod;

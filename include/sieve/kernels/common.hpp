@@ -84,7 +84,7 @@ SIEVE_ALWAYS_INLINE void store_rows(const float* acc, std::size_t count, std::si
 // past count are zero.
 template <class A, std::size_t P>
 void pack_panel(matrix_view<const float> x, std::size_t n0, std::size_t count, float* panel) noexcept {
-    static_assert(P <= max_panel_width, "the workspace is sized for the widest panel");
+    static_assert(P <= wide_panel_width, "the workspace is sized for the widest panel");
     const std::size_t K = x.cols;
     for (std::size_t k = 0; k < K; ++k)
         for (std::size_t j = count; j < P; ++j) panel[k * P + j] = 0.0f;
@@ -119,19 +119,28 @@ struct panel_acc {
     }
 };
 
-// Writes Y[n0 + j][m] for j < count from a row's accumulators, with the epilogue.
+// Writes Y[n0 + j][m] for j < count (<= P, a multiple of lanes) from a row's sums over a
+// panel of P tokens, with the epilogue.
 template <class A, std::size_t P>
-void store_column(const panel_acc<A, P>& acc, std::size_t m, std::size_t n0, std::size_t count,
-                  matrix_view<float> y, const epilogue& ep) noexcept {
+void store_sums(const float* sums, std::size_t m, std::size_t n0, std::size_t count, matrix_view<float> y,
+                  const epilogue& ep) noexcept {
     constexpr std::size_t L = lanes<A>;
     alignas(64) float before[P] = {}, out[P];
     if (ep.beta != 0.0f)
         for (std::size_t j = 0; j < count; ++j) before[j] = y(n0 + j, m);
     const vfloat<A> bias(ep.bias.size != 0 ? ep.bias.data[m] : 0.0f);
-    finish<A>(acc.lo, bias, vfloat<A>::load_aligned(before), ep).store_aligned(out);
-    if constexpr (panel_acc<A, P>::wide)
-        finish<A>(acc.hi, bias, vfloat<A>::load_aligned(before + L), ep).store_aligned(out + L);
+    for (std::size_t v = 0; v * L < count; ++v)
+        finish<A>(vfloat<A>::load_aligned(sums + v * L), bias, vfloat<A>::load_aligned(before + v * L), ep)
+            .store_aligned(out + v * L);
     for (std::size_t j = 0; j < count; ++j) y(n0 + j, m) = out[j];
+}
+template <class A, std::size_t P>
+void store_column(const panel_acc<A, P>& acc, std::size_t m, std::size_t n0, std::size_t count,
+                  matrix_view<float> y, const epilogue& ep) noexcept {
+    alignas(64) float sums[P];
+    acc.lo.store_aligned(sums);
+    if constexpr (panel_acc<A, P>::wide) acc.hi.store_aligned(sums + lanes<A>);
+    store_sums<A, P>(sums, m, n0, count, y, ep);
 }
 
 // The GEMM driver: for each panel of tokens, pack it, then let the format's row loop

@@ -32,9 +32,17 @@ inline constexpr std::size_t max_panel_width = 32;
 // (and every output is reduced in the same order).
 inline constexpr std::size_t token_tile = 32;
 
-// The GEMM workspace: an fp32 panel of K x 32 floats, or a W8A8 panel of 16 tokens' int8
-// quads (K rounded up to 64) after 32 token scales.
-inline constexpr std::size_t gemm_workspace_floats(std::size_t k) noexcept { return (k + 64) * max_panel_width; }
+// The 2:4 GEMM on AVX-512 (nm.hpp) packs up to 64 tokens per panel and keeps the sums of
+// kblock_rows rows of them in the workspace while it walks K.
+inline constexpr std::size_t wide_panel_width = 64;
+inline constexpr std::size_t kblock_rows = 96;
+
+// The GEMM workspace: an fp32 panel of K + 64 rows of up to 64 floats, then the sums of
+// kblock_rows rows of 64 tokens; or a W8A8 panel of 16 tokens' int8 quads (K rounded up to
+// 64) after 32 token scales.
+inline constexpr std::size_t gemm_workspace_floats(std::size_t k) noexcept {
+    return (k + 64 + kblock_rows) * wide_panel_width;
+}
 // The W8A8 GEMV scratch: the quantized token, K rounded up to 64 bytes.
 inline constexpr std::size_t gemv_scratch_bytes(std::size_t k) noexcept { return (k + 63) / 64 * 64 + 64; }
 
