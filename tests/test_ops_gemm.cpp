@@ -9,6 +9,7 @@
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <limits>
 #include <sieve/sieve.hpp>
 #include <thread>
@@ -304,6 +305,25 @@ TEMPLATE_TEST_CASE("gemm row n equals gemv on row n of X", "[gemm][gemv]", SIEVE
         const comparison c = compare("gemm row vs gemv", row, want);
         INFO(c.text());
         CHECK(c.ok);
+    }
+}
+
+TEMPLATE_TEST_CASE("a lone token past whole 32-token tiles (N = 1, 33) gets gemv's bits", "[gemm][gemv]",
+                   SIEVE_TEST_FORMATS) {
+    // It runs the GEMV kernel gemv() picks (CSR: the same gathers, see SIEVE_GATHERS).
+    SIEVE_ON_EACH_ISA();
+    const std::uint32_t seed = 616;
+    CAPTURE(seed);
+    rng r(seed);
+    const auto w = pack_weights<TestType>(random_matrix(r, 41, 150, {0.3}), false);
+    for (std::size_t n : {1, 33}) {
+        CAPTURE(n);
+        const test_matrix x = random_matrix(r, n, 150);
+        test_matrix y(n, 41);
+        REQUIRE(sieve::gemm(w.matrix, x.view(), y.mutable_view()).ok());
+        test_matrix yn(1, 41);
+        REQUIRE(sieve::gemv(w.matrix, {&x(n - 1, 0), 150}, yn.mutable_span()).ok());
+        for (std::size_t i = 0; i < 41; ++i) CHECK(std::memcmp(&y(n - 1, i), &yn[i], sizeof(float)) == 0);
     }
 }
 

@@ -302,11 +302,15 @@ status gemm(const Weights& weights, matrix_view<const float> x, matrix_view<floa
                                        // GEMV, which streams the weights at the memory bound where a
                                        // panel would spend all its lanes' FMAs on one token. Tiles
                                        // split alike for any thread count, so its method does too.
+                                       // It runs the arch gemv() picks, so it gets gemv's bits.
                                        const epilogue ep_rows = task_detail::rows_of(ep, m0, m1);
                                        if (xt.rows % gemm_token_tile == 1) {
                                            --xt.rows;
                                            --yt.rows;
-                                           kernels::gemv<decltype(arch)>(sub, xt.row(xt.rows), yt.row(yt.rows), ep_rows);
+                                           with_gemv_arch<view_type>([&](auto gemv_arch) {
+                                               kernels::gemv<decltype(gemv_arch)>(sub, xt.row(xt.rows), yt.row(yt.rows),
+                                                                                  ep_rows);
+                                           });
                                        }
                                        if (xt.rows != 0) kernels::gemm<decltype(arch)>(sub, xt, yt, ep_rows, ws);
                                    });

@@ -161,6 +161,57 @@ void for_each_panel(matrix_view<const float> x, float* workspace, RowLoop&& rows
     }
 }
 
+// The K-blocked GEMM driver (AVX-512; the 2:4 GEMM of more than 16 tokens). A
+// panel of up to 64 tokens, four vectors per weight, pays each weight's decoding and
+// broadcast once per 64 tokens, but holds 1 MiB for K = 4096: walking all of K per row would
+// read its rows from L2 or beyond. So the rows are taken in blocks of kblock_rows, and each
+// block walks K 64 positions at a time: the 16 KiB of the panel those cover stays in L1
+// while every row of the block takes its weights there, the rows' sums waiting in the
+// workspace between steps (24 KiB for a block). `row_block(panel, sums, mb, me, vectors)`
+// runs rows [mb, me) over all of K with decltype(vectors)::value vectors per panel row,
+// leaving row m's sums at sums + (m - mb) * P; the driver stores them with the epilogue.
+// The caller sends more than one vector of tokens (fewer take the narrow panel).
+template <class A>
+inline constexpr bool k_blocked_gemm = is_avx512<A>;
+
+template <class A, class RowBlock>
+void for_each_blocked_panel(std::size_t rows, matrix_view<const float> x, matrix_view<float> y, const epilogue& ep,
+                            float* workspace, RowBlock&& row_block) noexcept {
+    constexpr std::size_t L = lanes<A>;
+    const std::size_t K = x.cols;
+    float* sums = workspace + (K + 64) * wide_panel_width;
+    for (std::size_t n0 = 0; n0 < x.rows; n0 += wide_panel_width) {
+        const std::size_t count = x.rows - n0 < wide_panel_width ? x.rows - n0 : wide_panel_width;
+        auto run = [&](auto vectors) {
+            constexpr std::size_t P = decltype(vectors)::value * L;
+            pack_panel<A, P>(x, n0, count, workspace);
+            // A zero row at K: a broken 2:4 view's short metadata word walks to position K.
+            std::memset(workspace + K * P, 0, P * sizeof(float));
+            for (std::size_t mb = 0; mb < rows; mb += kblock_rows) {
+                const std::size_t me = rows - mb < kblock_rows ? rows : mb + kblock_rows;
+                row_block(static_cast<const float*>(workspace), sums, mb, me, vectors);
+                for (std::size_t m = mb; m < me; ++m) store_sums<A, P>(sums + (m - mb) * P, m, n0, count, y, ep);
+            }
+        };
+        if (count > 2 * L) run(std::integral_constant<std::size_t, 4>{});
+        else run(std::integral_constant<std::size_t, 2>{});
+    }
+}
+
+// Runs the tokens of x the blocked kernel takes, every 32-token tile of more than one vector
+// of tokens (the choice is per tile, as threads split tokens, so it is the same for any
+// thread count), and leaves x and y to the rest: a last tile of a few, for the narrow panel.
+template <class A, class RowBlock>
+void blocked_gemm_tiles(std::size_t rows, matrix_view<const float>& x, matrix_view<float>& y, const epilogue& ep,
+                        float* workspace, RowBlock&& row_block) noexcept {
+    const std::size_t rest = x.rows % token_tile, taken = rest > lanes<A> ? x.rows : x.rows - rest;
+    if (taken == 0) return;
+    for_each_blocked_panel<A>(rows, matrix_view<const float>{x.data, taken, x.cols, x.ld},
+                              matrix_view<float>{y.data, taken, y.cols, y.ld}, ep, workspace, row_block);
+    x = matrix_view<const float>{x.data + taken * x.ld, x.rows - taken, x.cols, x.ld};
+    y = matrix_view<float>{y.data + taken * y.ld, y.rows - taken, y.cols, y.ld};
+}
+
 // The scales of one output row: scale(k) for position k. fp32 weights have none (1).
 template <class T>
 struct row_scales {

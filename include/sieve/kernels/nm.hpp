@@ -332,151 +332,122 @@ void few_token_gemm(const nm_view<T>& w, matrix_view<const float> x, matrix_view
     nm_gemv<A, NT>(w, workspace, ys, x.rows, ep);
 }
 
-// The 2:4 GEMM of many tokens on AVX-512, K-blocked. A panel of up to 64 tokens costs each
-// kept weight one broadcast and V = 64 / 16 FMAs from the panel row of its position (found
-// with tzcnt in the row's metadata word), so the walk is paid once per 64 tokens. The 16 KiB
-// of the panel that one 64-position word covers stays in L1 while every row of a block of
-// kblock_rows rows takes its 32 kept weights there; the rows' sums wait in the workspace
-// between words. Walking all of K per row instead reads each panel row from L2 (1 MiB for 64
-// tokens): 11008x4096 fp32, 128 tokens, on the Cascade Lake VM, 120 ms with the 32-token
-// panel and 160 ms with 64 tokens whole-K, 84 ms blocked (a standalone loop). The sums of a
-// (row, token) run in K order for any V, so the token count of a panel never changes a bit.
-// int8 weights are widened once per word and dequantized per scale group (32 positions or
-// the whole word).
+template <class A>
+inline constexpr bool two_of_four_blocked = k_blocked_gemm<A>;
+
+// The 2:4 GEMM of many tokens on AVX-512, K-blocked (for_each_blocked_panel, common.hpp): a
+// kept weight costs one broadcast and V FMAs from the panel row of its position, found with
+// tzcnt in the row's metadata word; 64 positions are one word. 11008x4096 fp32, 128 tokens,
+// on the Cascade Lake VM (a standalone loop): 120 ms with the 32-token panel walking all of
+// K, 160 ms with 64 tokens, 84 ms blocked. The sums of a (row, token) run in K order for any
+// V, so fp32 gets the panel path's bits. int8 weights are widened once per word and
+// dequantized per scale group (32 positions, or the whole word).
+// Rows [mb, me) over all of K: row m's sums end at sums + (m - mb) * P.
 template <class A, std::size_t V, class T>
-void two_of_four_blocked_panel(const nm_view<T>& w, const float* panel, float* sums, std::size_t n0, std::size_t count,
-                               matrix_view<float> y, const epilogue& ep) noexcept {
+void two_of_four_row_block(const nm_view<T>& w, const float* panel, float* sums, std::size_t mb,
+                           std::size_t me) noexcept {
     constexpr std::size_t L = lanes<A>, P = V * L, RB = 4;
     static_assert(kblock_rows % RB == 0, "a block's padding rows keep to its own sums");
     const std::size_t K = w.cols, span = w.groups * 4;
-    for (std::size_t mb = 0; mb < w.rows; mb += kblock_rows) {
-        const std::size_t me = w.rows - mb < kblock_rows ? w.rows : mb + kblock_rows;
-        for (std::size_t at = 0; at < K; at += 64) {
-            const float* slice = panel + at * P;
-            const bool whole = at + 64 <= K;
-            for (std::size_t m0 = mb; m0 < me; m0 += RB) {
-                // RB rows side by side (a short last block repeats row m0, its sums unused).
-                const T* values[RB];
-                std::uint64_t word[RB];
-                row_scales<T> scales[RB];
-                for (std::size_t r = 0; r < RB; ++r) {
-                    const std::size_t m = m0 + r < me ? m0 + r : m0;
-                    values[r] = w.values + m * w.values_ld + at / 2;
-                    const std::uint8_t* meta = w.meta + m * w.meta_ld + at / 8;
-                    word[r] = meta_bits<A>(w.meta + m * w.meta_ld, at, 64);
-                    scales[r] = row_scales<T>(w.scales, m);
-                    // The row's next word is read when the block comes back: on its way by then.
-                    __builtin_prefetch(values[r] + 32, 0, 2);
-                    if constexpr (sizeof(T) == 4) __builtin_prefetch(values[r] + 48, 0, 2);
-                    __builtin_prefetch(meta + 8, 0, 2);
-                }
-                if (!whole) {  // the last, partial word: positions from K on are not taken
-                    const std::uint64_t below_k = (std::uint64_t{1} << (K - at)) - 1;
-                    for (std::size_t r = 0; r < RB; ++r) word[r] &= below_k;
-                }
-                float* block_sums = sums + (m0 - mb) * P;
-                alignas(64) float widened[RB][is_int8_weight<T> ? 32 : 1];
-                if constexpr (is_int8_weight<T>) {
-                    for (std::size_t r = 0; r < RB; ++r) {
-                        alignas(16) std::int8_t copy[32] = {};
-                        const std::int8_t* from = values[r];
-                        if (!whole) from = static_cast<const std::int8_t*>(std::memcpy(copy, from, (span - at) / 2));
-                        load_weights(from, A{}).store_aligned(widened[r]);
-                        load_weights(from + 16, A{}).store_aligned(widened[r] + 16);
-                    }
-                }
-                auto weight = [&](std::size_t r, std::size_t i) {
-                    if constexpr (is_int8_weight<T>) return vfloat<A>(widened[r][i]);
-                    else return vfloat<A>(values[r][i]);
-                };
-                vfloat<A> acc[RB * V];  // fp32: the sums; int8: one scale group's part
-                auto start = [&](bool from_zero) {
-                    unrolled<RB * V>([&](auto i) {
-                        acc[i] = from_zero ? vfloat<A>(0.0f) : vfloat<A>::load_aligned(block_sums + i * L);
-                    });
-                };
-                // Kept weights [i0, i1) of the word's walk, every row at each step.
-                auto walk = [&](std::size_t i0, std::size_t i1) {
-                    for (std::size_t i = i0; i < i1; ++i)
-                        unrolled<RB>([&](auto r) {
-                            const float* row_x = slice + std::size_t{static_cast<unsigned>(__builtin_ctzll(word[r]))} * P;
-                            SIEVE_IN_REGISTER(row_x);
-                            word[r] &= word[r] - 1;
-                            const vfloat<A> wv = weight(r, i);
-                            unrolled<V>([&](auto j) {
-                                acc[r * V + j] = xsimd::fma(wv, vfloat<A>::load_aligned(row_x + j * L), acc[r * V + j]);
-                            });
-                        });
-                };
-                // The partial word: one row at a time, as long as its bits last.
-                auto walk_rest = [&](std::size_t i0, std::size_t i1) {
-                    unrolled<RB>([&](auto r) {
-                        for (std::size_t i = i0; i < i1 && word[r] != 0; ++i, word[r] &= word[r] - 1) {
-                            const float* row_x = slice + static_cast<std::size_t>(__builtin_ctzll(word[r])) * P;
-                            const vfloat<A> wv = weight(r, i);
-                            unrolled<V>([&](auto j) {
-                                acc[r * V + j] = xsimd::fma(wv, vfloat<A>::load_aligned(row_x + j * L), acc[r * V + j]);
-                            });
-                        }
-                    });
-                };
-                const std::size_t kept = whole ? 32 : (span - at) / 2;
-                if constexpr (!is_int8_weight<T>) {
-                    start(at == 0);
-                    if (whole) walk(0, kept);
-                    else walk_rest(0, kept);
-                } else {
-                    // Scale groups of 32 positions hold 16 kept weights each; longer ones span
-                    // the word. Each group's part joins the sums once.
-                    const std::size_t piece = scales[0].group_end(at, span) - at >= 64 ? 32 : 16;
-                    for (std::size_t i0 = 0; i0 < kept; i0 += piece) {
-                        const std::size_t i1 = i0 + piece < kept ? i0 + piece : kept;
-                        if (!whole && i0 != 0)  // drop the bits of the first group
-                            for (std::size_t r = 0; r < RB; ++r) word[r] &= ~std::uint64_t{0} << 32;
-                        start(true);
-                        if (whole) walk(i0, i1);
-                        else walk_rest(i0, i1);
-                        unrolled<RB>([&](auto r) {
-                            const vfloat<A> scale(scales[r].at(at + 2 * i0));
-                            unrolled<V>([&](auto j) {
-                                float* to = block_sums + (r * V + j) * L;
-                                const vfloat<A> before = at == 0 && i0 == 0 ? vfloat<A>(0.0f) : vfloat<A>::load_aligned(to);
-                                acc[r * V + j] = xsimd::fma(acc[r * V + j], scale, before);
-                            });
-                        });
-                        unrolled<RB * V>([&](auto i) { acc[i].store_aligned(block_sums + i * L); });
-                    }
-                    continue;
-                }
-                unrolled<RB * V>([&](auto i) { acc[i].store_aligned(block_sums + i * L); });
+    for (std::size_t at = 0; at < K; at += 64) {
+        const float* slice = panel + at * P;
+        const bool whole = at + 64 <= K;
+        for (std::size_t m0 = mb; m0 < me; m0 += RB) {
+            // RB rows side by side (a short last block repeats row m0, its sums unused).
+            const T* values[RB];
+            std::uint64_t word[RB];
+            row_scales<T> scales[RB];
+            for (std::size_t r = 0; r < RB; ++r) {
+                const std::size_t m = m0 + r < me ? m0 + r : m0;
+                values[r] = w.values + m * w.values_ld + at / 2;
+                const std::uint8_t* meta = w.meta + m * w.meta_ld + at / 8;
+                word[r] = meta_bits<A>(w.meta + m * w.meta_ld, at, 64);
+                scales[r] = row_scales<T>(w.scales, m);
+                // The row's next word is read when the block comes back: on its way by then.
+                __builtin_prefetch(values[r] + 32, 0, 2);
+                if constexpr (sizeof(T) == 4) __builtin_prefetch(values[r] + 48, 0, 2);
+                __builtin_prefetch(meta + 8, 0, 2);
             }
+            if (!whole) {  // the last, partial word: positions from K on are not taken
+                const std::uint64_t below_k = (std::uint64_t{1} << (K - at)) - 1;
+                for (std::size_t r = 0; r < RB; ++r) word[r] &= below_k;
+            }
+            float* block_sums = sums + (m0 - mb) * P;
+            alignas(64) float widened[RB][is_int8_weight<T> ? 32 : 1];
+            if constexpr (is_int8_weight<T>) {
+                for (std::size_t r = 0; r < RB; ++r) {
+                    alignas(16) std::int8_t copy[32] = {};
+                    const std::int8_t* from = values[r];
+                    if (!whole) from = static_cast<const std::int8_t*>(std::memcpy(copy, from, (span - at) / 2));
+                    load_weights(from, A{}).store_aligned(widened[r]);
+                    load_weights(from + 16, A{}).store_aligned(widened[r] + 16);
+                }
+            }
+            auto weight = [&](std::size_t r, std::size_t i) {
+                if constexpr (is_int8_weight<T>) return vfloat<A>(widened[r][i]);
+                else return vfloat<A>(values[r][i]);
+            };
+            vfloat<A> acc[RB * V];  // fp32: the sums; int8: one scale group's part
+            auto start = [&](bool from_zero) {
+                unrolled<RB * V>([&](auto i) {
+                    acc[i] = from_zero ? vfloat<A>(0.0f) : vfloat<A>::load_aligned(block_sums + i * L);
+                });
+            };
+            // Kept weights [i0, i1) of the word's walk, every row at each step.
+            auto walk = [&](std::size_t i0, std::size_t i1) {
+                for (std::size_t i = i0; i < i1; ++i)
+                    unrolled<RB>([&](auto r) {
+                        const float* row_x = slice + std::size_t{static_cast<unsigned>(__builtin_ctzll(word[r]))} * P;
+                        SIEVE_IN_REGISTER(row_x);
+                        word[r] &= word[r] - 1;
+                        const vfloat<A> wv = weight(r, i);
+                        unrolled<V>([&](auto j) {
+                            acc[r * V + j] = xsimd::fma(wv, vfloat<A>::load_aligned(row_x + j * L), acc[r * V + j]);
+                        });
+                    });
+            };
+            // The partial word: one row at a time, as long as its bits last.
+            auto walk_rest = [&](std::size_t i0, std::size_t i1) {
+                unrolled<RB>([&](auto r) {
+                    for (std::size_t i = i0; i < i1 && word[r] != 0; ++i, word[r] &= word[r] - 1) {
+                        const float* row_x = slice + static_cast<std::size_t>(__builtin_ctzll(word[r])) * P;
+                        const vfloat<A> wv = weight(r, i);
+                        unrolled<V>([&](auto j) {
+                            acc[r * V + j] = xsimd::fma(wv, vfloat<A>::load_aligned(row_x + j * L), acc[r * V + j]);
+                        });
+                    }
+                });
+            };
+            const std::size_t kept = whole ? 32 : (span - at) / 2;
+            if constexpr (!is_int8_weight<T>) {
+                start(at == 0);
+                if (whole) walk(0, kept);
+                else walk_rest(0, kept);
+            } else {
+                // Scale groups of 32 positions hold 16 kept weights each; longer ones span
+                // the word. Each group's part joins the sums once.
+                const std::size_t piece = scales[0].group_end(at, span) - at >= 64 ? 32 : 16;
+                for (std::size_t i0 = 0; i0 < kept; i0 += piece) {
+                    const std::size_t i1 = i0 + piece < kept ? i0 + piece : kept;
+                    if (!whole && i0 != 0)  // drop the bits of the first group
+                        for (std::size_t r = 0; r < RB; ++r) word[r] &= ~std::uint64_t{0} << 32;
+                    start(true);
+                    if (whole) walk(i0, i1);
+                    else walk_rest(i0, i1);
+                    unrolled<RB>([&](auto r) {
+                        const vfloat<A> scale(scales[r].at(at + 2 * i0));
+                        unrolled<V>([&](auto j) {
+                            float* to = block_sums + (r * V + j) * L;
+                            const vfloat<A> before = at == 0 && i0 == 0 ? vfloat<A>(0.0f) : vfloat<A>::load_aligned(to);
+                            acc[r * V + j] = xsimd::fma(acc[r * V + j], scale, before);
+                        });
+                    });
+                    unrolled<RB * V>([&](auto i) { acc[i].store_aligned(block_sums + i * L); });
+                }
+                continue;
+            }
+            unrolled<RB * V>([&](auto i) { acc[i].store_aligned(block_sums + i * L); });
         }
-        for (std::size_t m = mb; m < me; ++m) store_sums<A, P>(sums + (m - mb) * P, m, n0, count, y, ep);
-    }
-}
-
-template <class A>
-inline constexpr bool two_of_four_blocked = is_avx512<A>;
-
-// Tokens [0, x.rows) by the blocked kernel, in panels of up to 64 (workspace: the panel,
-// then the sums).
-template <class A, class T>
-void two_of_four_blocked_gemm(const nm_view<T>& w, matrix_view<const float> x, matrix_view<float> y,
-                              const epilogue& ep, float* workspace) noexcept {
-    constexpr std::size_t L = lanes<A>;
-    float* sums = workspace + (w.cols + 64) * wide_panel_width;
-    for (std::size_t n0 = 0; n0 < x.rows; n0 += wide_panel_width) {
-        const std::size_t count = x.rows - n0 < wide_panel_width ? x.rows - n0 : wide_panel_width;
-        auto run = [&](auto vectors) {
-            constexpr std::size_t V = decltype(vectors)::value, P = V * L;
-            pack_panel<A, P>(x, n0, count, workspace);
-            // A broken view's short word walks to position K at most: a zero row there.
-            std::memset(workspace + w.cols * P, 0, P * sizeof(float));
-            two_of_four_blocked_panel<A, V>(w, workspace, sums, n0, count, y, ep);
-        };
-        // More than one vector of tokens (gemm() sends no fewer): two or four vectors.
-        if (count > 2 * L) run(std::integral_constant<std::size_t, 4>{});
-        else run(std::integral_constant<std::size_t, 2>{});
     }
 }
 
@@ -501,17 +472,12 @@ void gemm(const nm_view<T>& w, matrix_view<const float> x, matrix_view<float> y,
         }
     }
     if constexpr (detail::two_of_four_blocked<A>) {
-        // 2:4 tiles of more than one vector of tokens take the blocked kernel; a last tile of
-        // fewer, the panel below (the choice is per tile, as for the few tokens above).
         if (w.pattern.n == 2 && w.pattern.m == 4) {
-            const std::size_t rest = x.rows % token_tile, blocked = rest > lanes<A> ? x.rows : x.rows - rest;
-            if (blocked != 0) {
-                detail::two_of_four_blocked_gemm<A>(w, matrix_view<const float>{x.data, blocked, x.cols, x.ld},
-                                                    matrix_view<float>{y.data, blocked, y.cols, y.ld}, ep, workspace);
-                if (blocked == x.rows) return;
-                x = matrix_view<const float>{x.row(blocked), x.rows - blocked, x.cols, x.ld};
-                y = matrix_view<float>{y.row(blocked), y.rows - blocked, y.cols, y.ld};
-            }
+            blocked_gemm_tiles<A>(w.rows, x, y, ep, workspace,
+                                  [&](const float* panel, float* sums, std::size_t mb, std::size_t me, auto vectors) {
+                                      detail::two_of_four_row_block<A, decltype(vectors)::value>(w, panel, sums, mb, me);
+                                  });
+            if (x.rows == 0) return;
         }
     }
     constexpr std::size_t RB = 4;
