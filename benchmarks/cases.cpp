@@ -69,7 +69,7 @@ const std::vector<shape_plan>& plans() {
 // one LLM projection: the N:M patterns, the whole sweep of the unstructured (CSR, bitmap) and the
 // block format that serves both ops (BSR 4x4), Eigen's sparse product as the peer (GEMV: its
 // GEMM is far slower); then what int8 adds, alone (dense, against oneDNN's integer GEMM) and
-// with sparsity (2:4, BSR 4x4 at 90%). The dense fp32 references come with them. About two
+// with sparsity (2:4, BSR 4x4 at 90%), per-row and (dense, 2:4) in scale groups of 128. The dense fp32 references come with them. About two
 // minutes on two cores.
 const shape headline_shape = {11008, 4096};
 constexpr std::size_t headline_batch = 32;
@@ -82,9 +82,11 @@ const std::map<std::pair<std::string, std::string>, std::set<int>>& headline_pic
         {{"bsr4x4", "fp32"}, {50, 70, 80, 90, 95}},
         {{"eigen-csr", "fp32"}, {50, 70, 90}},
         {{"dense", "int8"}, {0}},
+        {{"dense", "int8g128"}, {0}},
         {{"dense", "w8a8"}, {0}},
         {{"onednn", "w8a8"}, {0}},
         {{"nm2:4", "int8"}, {50}},
+        {{"nm2:4", "int8g128"}, {50}},
         {{"nm2:4", "w8a8"}, {50}},
         {{"bsr4x4", "int8"}, {90}},
         {{"bsr4x4", "w8a8"}, {90}},

@@ -26,7 +26,7 @@ struct shape {
 struct case_id {
     std::string op;        // "gemv" | "gemm"
     std::string format;    // "dense", "csr", "nm2:4", "bsr4x4", ... or a library: "openblas"
-    std::string dtype;     // "fp32" (the int8 modes add "int8" and "w8a8")
+    std::string dtype;     // "fp32" (the int8 modes add "int8", "int8g128" and "w8a8")
     shape s;
     int sparsity = 0;      // percent of weight positions removed
     std::size_t batch = 1; // tokens: 1 for GEMV

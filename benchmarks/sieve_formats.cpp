@@ -4,6 +4,8 @@
 //   fp32   the packed fp32 weights; gemv / gemm
 //   int8   the same weights through sieve::quantize (per-row scales, the default), fp32
 //          activations: weight-only int8, the same gemv / gemm
+//   int8g128  the same with a scale per group of 128 K positions (as GPTQ and AWQ
+//          checkpoints come), the same gemv / gemm
 //   w8a8   the same int8 weights, activations quantized per token on the fly:
 //          gemv_w8a8 / gemm_w8a8
 #include "cases.hpp"
@@ -43,14 +45,14 @@ struct w8a8_call {
     }
 };
 
-// A packer followed by sieve::quantize with per-row scales.
+// A packer followed by sieve::quantize (per-row scales unless given a group).
 template <class Pack>
-auto quantized(Pack pack) {
-    return [pack](sieve::matrix_view<const float> w, double sparsity) {
+auto quantized(Pack pack, sieve::quant_config config = sieve::quant_config::per_row()) {
+    return [pack, config](sieve::matrix_view<const float> w, double sparsity) {
         auto packed = pack(w, sparsity);
         using int8_result = decltype(sieve::quantize(*packed));
         if (!packed.ok()) return int8_result(packed.error());
-        return sieve::quantize(*packed, sieve::quant_config::per_row());
+        return sieve::quantize(*packed, config);
     };
 }
 
@@ -80,6 +82,8 @@ void add_format(std::vector<format_entry>& out, const std::string& format, const
                 Pack pack) {
     out.push_back(sieve_entry<sieve_call>(format, "fp32", "fp32", sparsities, pack));
     out.push_back(sieve_entry<sieve_call>(format, "int8", "int8", sparsities, quantized(pack)));
+    out.push_back(sieve_entry<sieve_call>(format, "int8g128", "int8g128", sparsities,
+                                          quantized(pack, sieve::quant_config::per_group(128))));
     out.push_back(sieve_entry<w8a8_call>(format, "w8a8", "int8", sparsities, quantized(pack)));
 }
 

@@ -30,7 +30,12 @@ struct quant_scales {
     std::size_t group = 0;
     std::size_t ld = 0;
 
-    float at(std::size_t m, std::size_t k) const noexcept { return data[m * ld + (group == 0 ? 0 : k / group)]; }
+    // k's group by a shift: groups are 32, 64 or 128 (check_quant_group), and kernels ask
+    // once per block or group, where a division cost more than the block's arithmetic.
+    std::size_t group_of(std::size_t k) const noexcept {
+        return group == 0 ? 0 : k >> static_cast<unsigned>(__builtin_ctzll(group));
+    }
+    float at(std::size_t m, std::size_t k) const noexcept { return data[m * ld + group_of(k)]; }
 };
 
 // How int8 weights are quantized: symmetric, values in -127..127, one fp32 scale per output

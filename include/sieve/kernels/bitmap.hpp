@@ -36,20 +36,22 @@ std::uint64_t bitmap_bits(const std::uint64_t* mask, std::size_t k) noexcept {
     else return (word >> (k % bitmap_word_bits)) & ((std::uint64_t{1} << S) - 1);
 }
 
-// Chunk C of a step: expand its values, FMA with x[C L ..], into acc. Returns the next value.
-template <class A, std::size_t C, class T>
-const T* bitmap_chunk(std::uint64_t bits, const T* values, const float* x, vfloat<A>& acc) noexcept {
+// Chunk C of a step: expand its values, scale them (scale(weights, offset of the chunk in
+// the step)), FMA with x[C L ..], into acc. Returns the next value.
+template <class A, std::size_t C, class T, class Scale>
+const T* bitmap_chunk(std::uint64_t bits, const T* values, const float* x, vfloat<A>& acc, const Scale& scale) noexcept {
     constexpr std::size_t L = lanes<A>;
     const auto b = static_cast<std::uint32_t>((bits >> (C * L)) & ((std::uint64_t{1} << L) - 1));
-    acc = xsimd::fma(expand_load(values, b, A{}), keep_lanes(vfloat<A>::load_unaligned(x + C * L), b, A{}), acc);
+    acc = xsimd::fma(scale(expand_load(values, b, A{}), C * L), keep_lanes(vfloat<A>::load_unaligned(x + C * L), b, A{}),
+                     acc);
     return values + __builtin_popcount(b);
 }
 
 // One step of S positions, chunk C into acc[C % 4], unrolled by the pack expansion.
-template <class A, class T, std::size_t... C>
-const T* bitmap_step(std::uint64_t bits, const T* values, const float* x, vfloat<A> (&acc)[4],
+template <class A, class T, class Scale, std::size_t... C>
+const T* bitmap_step(std::uint64_t bits, const T* values, const float* x, vfloat<A> (&acc)[4], const Scale& scale,
                      std::index_sequence<C...>) noexcept {
-    ((values = bitmap_chunk<A, C>(bits, values, x, acc[C % 4])), ...);
+    ((values = bitmap_chunk<A, C>(bits, values, x, acc[C % 4], scale)), ...);
     return values;
 }
 
@@ -68,11 +70,11 @@ const T* bitmap_values(const bitmap_view<T>& w) noexcept {
 template <class T>
 inline constexpr std::size_t bitmap_prefetch_values = 4096 / sizeof(T);
 
-// GEMV with steps of S positions (scale groups, when int8, are multiples of S).
-template <class A, std::size_t S, class T>
+// GEMV with steps of one mask word. int8 weights with scale groups are scaled per chunk of
+// L positions (step_scales in common.hpp), so a row is one pass.
+template <class A, class T>
 void bitmap_gemv(const bitmap_view<T>& w, const float* x, float* y, const epilogue& ep) noexcept {
-    constexpr std::size_t L = lanes<A>;
-    static_assert(S % L == 0 && bitmap_word_bits % S == 0, "a step is whole chunks inside one mask word");
+    constexpr std::size_t L = lanes<A>, S = bitmap_word_bits;
     const std::size_t K = w.cols, span = w.words * bitmap_word_bits, full = K / bitmap_word_bits * bitmap_word_bits;
     alignas(64) float x_tail[bitmap_word_bits] = {};  // x past the last whole word, zero-padded
     for (std::size_t k = full; k < K; ++k) x_tail[k - full] = x[k];
@@ -81,23 +83,26 @@ void bitmap_gemv(const bitmap_view<T>& w, const float* x, float* y, const epilog
     for (std::size_t m = 0; m < w.rows; ++m) {
         const T* values = bitmap_values(w) + w.row_ptr[m];
         const std::uint64_t* mask = w.mask + m * w.words;
-        const row_scales<T> scales(w.scales, m);
-        vfloat<A> acc(0.0f);
-        for (std::size_t k0 = 0, k1; k0 < span; k0 = k1) {  // one pass per scale group
-            k1 = scales.group_end(k0, span);
-            vfloat<A> part[4] = {vfloat<A>(0.0f), vfloat<A>(0.0f), vfloat<A>(0.0f), vfloat<A>(0.0f)};
-            for (std::size_t k = k0; k < k1; k += S) {
+        step_scales<T, 1> scales;
+        scales.rows[0] = row_scales<T>(w.scales, m);
+        scales.per_step = w.scales.group != 0;
+        vfloat<A> part[4] = {vfloat<A>(0.0f), vfloat<A>(0.0f), vfloat<A>(0.0f), vfloat<A>(0.0f)};
+        auto steps = [&](auto scaled) {
+            for (std::size_t k = 0; k < span; k += S) {
                 __builtin_prefetch(values + bitmap_prefetch_values<T>);
                 __builtin_prefetch(values + bitmap_prefetch_values<T> + 64 / sizeof(T));
                 const float* xs = k + S <= K ? x + k : x_tail + (k - full);
-                values = bitmap_step<A>(bitmap_bits<A, S>(mask, k), values, xs, part,
-                                        std::make_index_sequence<S / L>{});
+                const auto scale = [&](vfloat<A> weights, std::size_t offset) {
+                    return scales.template apply<decltype(scaled)::value>(weights, 0, k + offset);
+                };
+                values = bitmap_step<A>(bitmap_bits<A, S>(mask, k), values, xs, part, scale, std::make_index_sequence<S / L>{});
             }
-            const vfloat<A> sum = (part[0] + part[1]) + (part[2] + part[3]);
-            if constexpr (is_int8_weight<T>) acc = xsimd::fma(sum, vfloat<A>(scales.at(k0)), acc);
-            else acc = sum;
-        }
-        results[pending++] = reduce_add<A>(acc);
+        };
+        if (scales.per_step) steps(std::integral_constant<bool, is_int8_weight<T>>{});
+        else steps(std::false_type{});
+        vfloat<A> sum = (part[0] + part[1]) + (part[2] + part[3]);
+        if constexpr (is_int8_weight<T>) sum = sum * vfloat<A>(scales.of_sum(0));
+        results[pending++] = reduce_add<A>(sum);
         if (pending == L || m + 1 == w.rows) {
             store_rows<A>(results, pending, m + 1 - pending, y, ep);
             pending = 0;
@@ -231,9 +236,7 @@ void gemv(const bitmap_view<T>& w, const float* x, float* y, const epilogue& ep)
     if constexpr (has_compress<A> && !is_int8_weight<T>) {
         detail::bitmap_gemv_packed<A>(w, x, y, ep);
     } else {
-        if constexpr (is_int8_weight<T>)
-            if (w.scales.group == 32) return detail::bitmap_gemv<A, 32>(w, x, y, ep);
-        detail::bitmap_gemv<A, bitmap_word_bits>(w, x, y, ep);
+        detail::bitmap_gemv<A>(w, x, y, ep);
     }
 }
 

@@ -56,7 +56,7 @@ void bsr_gemv(const bsr_view<T, R, C>& w, const Index* block_col, const float* x
     constexpr std::size_t V = whole ? RC / L : 1;  // vectors per block (or per several blocks)
     constexpr std::size_t per_vector = whole ? 1 : L / RC;  // blocks per vector when small
     static_assert(whole || L % RC == 0, "block sizes are powers of two");
-    const std::size_t K = w.cols, group = is_int8_weight<T> ? w.scales.group : 0;
+    const std::size_t K = w.cols;
     alignas(64) float results[L];
     std::size_t pending = 0;
 
@@ -68,7 +68,7 @@ void bsr_gemv(const bsr_view<T, R, C>& w, const Index* block_col, const float* x
         std::size_t scale_group = static_cast<std::size_t>(-1);
         auto refresh_scales = [&](std::size_t k0) {
             if constexpr (is_int8_weight<T>) {
-                const std::size_t g = group == 0 ? 0 : k0 / group;
+                const std::size_t g = w.scales.group_of(k0);
                 if (g != scale_group) block_row_scales<A>(w, bi, k0, row_scale);
                 scale_group = g;
             } else {

@@ -78,10 +78,13 @@ constexpr std::size_t token_offset(std::size_t t, std::size_t k) noexcept {
 // each step's metadata straight from memory: per-row value and metadata pointers, a popcount
 // check per word and the word in a general register spilled the loop's state (16 GPRs) and
 // bound the one-token int8 GEMV by scalar instructions, 2.5 ns per 16 kept weights hot.
-template <class A, std::size_t RB, std::size_t NT, class T>
+//
+// Scaled: int8 weights with scale groups, scaled per step (step_scales); a template
+// argument, as a test per step in this loop cost the per-row int8 GEMV 15%.
+template <class A, std::size_t RB, std::size_t NT, bool Scaled, class T>
 std::size_t two_of_four_words(const nm_view<T>& w, const float* x, std::size_t at, std::size_t end,
                               const std::uint8_t* const (&meta)[RB], const T* (&values)[RB],
-                              vfloat<A> (&part)[RB * NT]) noexcept {
+                              const step_scales<T, RB>& scales, vfloat<A> (&part)[RB * NT]) noexcept {
     constexpr std::size_t L = lanes<A>, steps = 64 / (2 * L);
     vfloat<A> acc[RB * NT];
     unrolled<RB * NT>([&](auto i) { acc[i] = part[i]; });
@@ -114,7 +117,7 @@ std::size_t two_of_four_words(const nm_view<T>& w, const float* x, std::size_t a
                 const two_of_four_word_picks<A> picks(meta_bits<A>(meta[r], at, 64));
                 unrolled<steps>([&](auto j) {
                     const pick_2of4_control<A> control = picks.template control<decltype(j)::value>();
-                    const vfloat<A> wv = load_weights(row[r] + at / 2 + j * L, A{});
+                    const vfloat<A> wv = scales.template apply<Scaled>(load_weights(row[r] + at / 2 + j * L, A{}), r, at + 2 * L * j);
                     unrolled<NT>([&](auto t) {
                         const two_of_four_x<A> xs{vfloat<A>::load_aligned(arranged[t][2 * j]),
                                                   vfloat<A>::load_aligned(arranged[t][2 * j + 1])};
@@ -133,7 +136,7 @@ std::size_t two_of_four_words(const nm_view<T>& w, const float* x, std::size_t a
                 vfloat<A> wv[RB];
                 unrolled<RB>([&](auto r) {
                     control[r] = pick_2of4_control_of(static_cast<std::uint32_t>(meta_bits<A>(meta[r], at + first, 2 * L)), A{});
-                    wv[r] = load_weights(row[r] + (at + first) / 2, A{});
+                    wv[r] = scales.template apply<Scaled>(load_weights(row[r] + (at + first) / 2, A{}), r, at + first);
                 });
                 unrolled<NT>([&](auto t) {
                     const float* xj = xw + token_offset<NT>(t, first);
@@ -183,109 +186,104 @@ void nm_gemv(const nm_view<T>& w, const float* x, float* const (&y)[NT], std::si
         const std::size_t nr = w.rows - m0 < RB ? w.rows - m0 : RB;
         const T* values[RB];
         const std::uint8_t* meta[RB];
-        row_scales<T> scales[RB];
-        vfloat<A> acc[RB * NT];  // row r, token t at r * NT + t
+        step_scales<T, RB> scales;
+        scales.per_step = w.scales.group != 0;
+        vfloat<A> part[RB * NT];  // row r, token t at r * NT + t
         for (std::size_t r = 0; r < RB; ++r) {
             const std::size_t m = m0 + (r < nr ? r : 0);
             values[r] = w.values + m * w.values_ld;
             meta[r] = w.meta + m * w.meta_ld;
-            scales[r] = row_scales<T>(w.scales, m);
-            for (std::size_t t = 0; t < NT; ++t) acc[r * NT + t] = vfloat<A>(0.0f);
+            scales.rows[r] = row_scales<T>(w.scales, m);
+            for (std::size_t t = 0; t < NT; ++t) part[r * NT + t] = vfloat<A>(0.0f);
         }
-        for (std::size_t k0 = 0, k1; k0 < span; k0 = k1) {  // one pass per scale group
-            k1 = scales[0].group_end(k0, span);
-            const std::size_t k1_main = k1 < k_main ? k1 : k_main;
-            vfloat<A> part[RB * NT];
-            for (std::size_t r = 0; r < RB; ++r)
-                for (std::size_t t = 0; t < NT; ++t) part[r * NT + t] = vfloat<A>(0.0f);
-            // Steps of 2L positions for row r from `word` (its metadata from position at):
-            // 2:4 takes L packed values against L picked activations per step; any other
-            // pattern expands the values into their lanes.
-            auto row_steps = [&](std::size_t r, std::size_t at, std::uint64_t word, std::size_t steps,
-                                 [[maybe_unused]] const two_of_four_x<A> (*picked)[word_steps]) {
-                const char* ahead = reinterpret_cast<const char*>(values[r]) + detail::prefetch_bytes;
-                for (std::size_t b = 0; b < steps * L * sizeof(T); b += 64) __builtin_prefetch(ahead + b);
-                if constexpr (has_compress_2of4<A>) {
-                    if (two_of_four) {
-                        for (std::size_t j = 0; j < steps; ++j) {
-                            const vfloat<A> wv = load_weights(values[r] + j * L, A{});
-                            const pick_2of4_control<A> control =
-                                pick_2of4_control_of(static_cast<std::uint32_t>(word >> (2 * L * j)), A{});
-                            for (std::size_t t = 0; t < NT; ++t)
-                                part[r * NT + t] = xsimd::fma(wv, kernels::pick_2of4(picked[t][j], control, A{}), part[r * NT + t]);
-                        }
-                        values[r] += steps * L;
-                        return;
-                    }
-                }
-                for (std::size_t j = 0; j < steps; ++j, word >>= L) {
-                    const auto b0 = static_cast<std::uint32_t>(word & lane_mask);
-                    word >>= L;
-                    const auto b1 = static_cast<std::uint32_t>(word & lane_mask);
-                    const vfloat<A> w0 = expand_load(values[r], b0, A{});
-                    values[r] += __builtin_popcount(b0);
-                    const vfloat<A> w1 = expand_load(values[r], b1, A{});
-                    values[r] += __builtin_popcount(b1);
-                    for (std::size_t t = 0; t < NT; ++t) {
-                        const float* xj = x_at(t, at + 2 * L * j);
-                        part[r * NT + t] = xsimd::fma(w0, keep_lanes(vfloat<A>::load_unaligned(xj), b0, A{}), part[r * NT + t]);
-                        part[r * NT + t] = xsimd::fma(w1, keep_lanes(vfloat<A>::load_unaligned(xj + L), b1, A{}), part[r * NT + t]);
-                    }
-                }
-            };
-            // Whole 64-bit metadata words first (one load per row and word),
-            // then single steps.
-            auto steps_of = [&](std::size_t at, std::size_t steps, std::size_t bits_per_row) {
-                std::uint64_t word[RB];
-                for (std::size_t r = 0; r < RB; ++r) word[r] = detail::meta_bits<A>(meta[r], at, bits_per_row);
-                two_of_four_x<A> picked[NT][word_steps];
-                if constexpr (has_compress_2of4<A>) {
-                    if (two_of_four)
+        // Steps of 2L positions for row r from `word` (its metadata from position at):
+        // 2:4 takes L packed values against L picked activations per step; any other
+        // pattern expands the values into their lanes.
+        auto row_steps = [&](std::size_t r, std::size_t at, std::uint64_t word, std::size_t steps,
+                             [[maybe_unused]] const two_of_four_x<A> (*picked)[word_steps]) {
+            const char* ahead = reinterpret_cast<const char*>(values[r]) + detail::prefetch_bytes;
+            for (std::size_t b = 0; b < steps * L * sizeof(T); b += 64) __builtin_prefetch(ahead + b);
+            if constexpr (has_compress_2of4<A>) {
+                if (two_of_four) {
+                    for (std::size_t j = 0; j < steps; ++j) {
+                        const vfloat<A> wv = scales.apply(load_weights(values[r] + j * L, A{}), r, at + 2 * L * j);
+                        const pick_2of4_control<A> control =
+                            pick_2of4_control_of(static_cast<std::uint32_t>(word >> (2 * L * j)), A{});
                         for (std::size_t t = 0; t < NT; ++t)
-                            for (std::size_t j = 0; j < steps; ++j) {
-                                const float* xj = x_at(t, at + 2 * L * j);
-                                picked[t][j] = arrange_2of4(vfloat<A>::load_unaligned(xj),
-                                                            vfloat<A>::load_unaligned(xj + L), A{});
-                            }
-                }
-                for (std::size_t r = 0; r < RB; ++r) row_steps(r, at, word[r], steps, picked);
-            };
-            // 2:4 runs whole words in registers; other patterns take the general steps.
-            std::size_t k = k0;
-            if constexpr (has_compress_2of4<A>)
-                if (two_of_four) k = two_of_four_words<A, RB, NT>(w, x, k, k1_main, meta, values, part);
-            for (; k + 64 <= k1_main; k += 64) steps_of(k, word_steps, 64);
-            for (; k + 2 * L <= k1_main; k += 2 * L) steps_of(k, 1, 2 * L);
-            for (; k < k1; k += L) {  // single vectors, then the tail
-                const bool tail = k + L > K;  // through a zero-padded copy: nothing past K is read
-                vfloat<A> xv[NT];
-                for (std::size_t t = 0; t < NT; ++t) {
-                    alignas(64) float x_chunk[L] = {};
-                    for (std::size_t i = 0; tail && i < L && k + i < K; ++i) x_chunk[i] = *x_at(t, k + i);
-                    xv[t] = tail ? vfloat<A>::load_aligned(x_chunk) : vfloat<A>::load_unaligned(x_at(t, k));
-                }
-                for (std::size_t r = 0; r < RB; ++r) {
-                    std::uint32_t bits = 0;
-                    if (!tail) {
-                        bits = static_cast<std::uint32_t>(detail::chunk_bits<A, L>(meta[r], k));
-                    } else {
-                        for (std::size_t i = 0; i < L && k + i < span; ++i)
-                            bits |= static_cast<std::uint32_t>(meta[r][(k + i) / 8] >> ((k + i) % 8) & 1u) << i;
+                            part[r * NT + t] = xsimd::fma(wv, kernels::pick_2of4(picked[t][j], control, A{}), part[r * NT + t]);
                     }
-                    const vfloat<A> wv = expand_load(values[r], bits, A{});
-                    values[r] += __builtin_popcount(bits);
-                    for (std::size_t t = 0; t < NT; ++t) part[r * NT + t] = xsimd::fma(wv, keep_lanes(xv[t], bits, A{}), part[r * NT + t]);
+                    values[r] += steps * L;
+                    return;
                 }
             }
-            for (std::size_t r = 0; r < RB; ++r)
+            for (std::size_t j = 0; j < steps; ++j, word >>= L) {
+                const auto b0 = static_cast<std::uint32_t>(word & lane_mask);
+                word >>= L;
+                const auto b1 = static_cast<std::uint32_t>(word & lane_mask);
+                const vfloat<A> w0 = scales.apply(expand_load(values[r], b0, A{}), r, at + 2 * L * j);
+                values[r] += __builtin_popcount(b0);
+                const vfloat<A> w1 = scales.apply(expand_load(values[r], b1, A{}), r, at + 2 * L * j);
+                values[r] += __builtin_popcount(b1);
                 for (std::size_t t = 0; t < NT; ++t) {
-                    if constexpr (is_int8_weight<T>) acc[r * NT + t] = xsimd::fma(part[r * NT + t], vfloat<A>(scales[r].at(k0)), acc[r * NT + t]);
-                    else acc[r * NT + t] = part[r * NT + t];
+                    const float* xj = x_at(t, at + 2 * L * j);
+                    part[r * NT + t] = xsimd::fma(w0, keep_lanes(vfloat<A>::load_unaligned(xj), b0, A{}), part[r * NT + t]);
+                    part[r * NT + t] = xsimd::fma(w1, keep_lanes(vfloat<A>::load_unaligned(xj + L), b1, A{}), part[r * NT + t]);
                 }
+            }
+        };
+        // Whole 64-bit metadata words first (one load per row and word),
+        // then single steps.
+        auto steps_of = [&](std::size_t at, std::size_t steps, std::size_t bits_per_row) {
+            std::uint64_t word[RB];
+            for (std::size_t r = 0; r < RB; ++r) word[r] = detail::meta_bits<A>(meta[r], at, bits_per_row);
+            two_of_four_x<A> picked[NT][word_steps];
+            if constexpr (has_compress_2of4<A>) {
+                if (two_of_four)
+                    for (std::size_t t = 0; t < NT; ++t)
+                        for (std::size_t j = 0; j < steps; ++j) {
+                            const float* xj = x_at(t, at + 2 * L * j);
+                            picked[t][j] = arrange_2of4(vfloat<A>::load_unaligned(xj),
+                                                        vfloat<A>::load_unaligned(xj + L), A{});
+                        }
+            }
+            for (std::size_t r = 0; r < RB; ++r) row_steps(r, at, word[r], steps, picked);
+        };
+        // 2:4 runs whole words in registers; other patterns take the general steps.
+        std::size_t k = 0;
+        if constexpr (has_compress_2of4<A>)
+            if (two_of_four)
+                k = scales.per_step ? two_of_four_words<A, RB, NT, is_int8_weight<T>>(w, x, k, k_main, meta, values, scales, part)
+                                    : two_of_four_words<A, RB, NT, false>(w, x, k, k_main, meta, values, scales, part);
+        for (; k + 64 <= k_main; k += 64) steps_of(k, word_steps, 64);
+        for (; k + 2 * L <= k_main; k += 2 * L) steps_of(k, 1, 2 * L);
+        for (; k < span; k += L) {  // single vectors, then the tail
+            const bool tail = k + L > K;  // through a zero-padded copy: nothing past K is read
+            vfloat<A> xv[NT];
+            for (std::size_t t = 0; t < NT; ++t) {
+                alignas(64) float x_chunk[L] = {};
+                for (std::size_t i = 0; tail && i < L && k + i < K; ++i) x_chunk[i] = *x_at(t, k + i);
+                xv[t] = tail ? vfloat<A>::load_aligned(x_chunk) : vfloat<A>::load_unaligned(x_at(t, k));
+            }
+            for (std::size_t r = 0; r < RB; ++r) {
+                std::uint32_t bits = 0;
+                if (!tail) {
+                    bits = static_cast<std::uint32_t>(detail::chunk_bits<A, L>(meta[r], k));
+                } else {
+                    for (std::size_t i = 0; i < L && k + i < span; ++i)
+                        bits |= static_cast<std::uint32_t>(meta[r][(k + i) / 8] >> ((k + i) % 8) & 1u) << i;
+                }
+                const vfloat<A> wv = scales.apply(expand_load(values[r], bits, A{}), r, k);
+                values[r] += __builtin_popcount(bits);
+                for (std::size_t t = 0; t < NT; ++t) part[r * NT + t] = xsimd::fma(wv, keep_lanes(xv[t], bits, A{}), part[r * NT + t]);
+            }
         }
         for (std::size_t r = 0; r < nr; ++r) {
             if (pending == 0) m_first = m0 + r;
-            for (std::size_t t = 0; t < NT; ++t) results[t][pending] = reduce_add<A>(acc[r * NT + t]);
+            for (std::size_t t = 0; t < NT; ++t) {
+                vfloat<A> sum = part[r * NT + t];
+                if constexpr (is_int8_weight<T>) sum = sum * vfloat<A>(scales.of_sum(r));
+                results[t][pending] = reduce_add<A>(sum);
+            }
             if (++pending == L) flush();
         }
     }

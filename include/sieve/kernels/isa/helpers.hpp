@@ -196,6 +196,25 @@ SIEVE_ALWAYS_INLINE vfloat<A> gather(const float* x, const Index* index, A) noex
     }
 }
 
+// x[index[0] >> shift], x[index[1] >> shift], ...: per-entry scales of a CSR row whose
+// columns fall in scale groups of 1 << shift.
+template <class A, class Index>
+SIEVE_ALWAYS_INLINE vfloat<A> gather(const float* x, const Index* index, unsigned shift, A) noexcept {
+#if XSIMD_WITH_AVX512BW
+    if constexpr (is_avx512<A>) {
+        __m512i at;
+        if constexpr (sizeof(Index) == 2) at = _mm512_cvtepu16_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(index)));
+        else at = _mm512_loadu_si512(index);
+        return _mm512_i32gather_ps(_mm512_srlv_epi32(at, _mm512_set1_epi32(static_cast<int>(shift))), x, 4);
+    } else
+#endif
+    {
+        alignas(64) float lanes_out[vfloat<A>::size];
+        for (std::size_t i = 0; i < vfloat<A>::size; ++i) lanes_out[i] = x[std::size_t{index[i]} >> shift];
+        return vfloat<A>::load_aligned(lanes_out);
+    }
+}
+
 // Lanes hold p[0..C) repeated L / C times (C divides L): one block row of x for BSR. 4x4
 // blocks (C = 4, the only narrow shape with whole-vector blocks that runtime dispatch
 // instantiates) take one 128-bit broadcast: filling the lanes through memory instead
