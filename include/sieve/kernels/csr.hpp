@@ -35,20 +35,20 @@ std::size_t csr_segment_end(const row_scales<T>& scales, const Index* cols, std:
 // VM (AVX-512): 90% 4.5-4.6 -> 3.7-3.9 ms, 95% 2.17 -> 2.03 ms; int8 unchanged.
 inline constexpr std::size_t csr_prefetch_entries = 1024;
 
-template <class A, class T, class Index>
+// PerEntry: int8 with scale groups, each entry's weight times its column's scale, gathered
+// like x, so a row is one pass (a pass per group ran the 90% GEMV 4-12x slower). A template
+// argument: tested per vector, it cost the per-row int8 GEMV 10%.
+template <class A, bool PerEntry, class T, class Index>
 void csr_gemv(const csr_view<T>& w, const Index* cols, const float* x, float* y, const epilogue& ep) noexcept {
     constexpr std::size_t L = lanes<A>;
+    constexpr bool per_entry = PerEntry && is_int8_weight<T>;
     alignas(64) float results[L];
     std::size_t pending = 0;
     for (std::size_t m = 0; m < w.rows; ++m) {
         const row_scales<T> scales(w.scales, m);
-        // int8 with scale groups: each entry's weight times its column's scale, gathered like
-        // x, so a row is one pass (a pass per group ran the 90% GEMV 4-12x slower).
-        [[maybe_unused]] const bool per_entry = is_int8_weight<T> && scales.group != 0;
         auto weights = [&](std::size_t i) {
             vfloat<A> wv = load_weights(w.values + i, A{});
-            if constexpr (is_int8_weight<T>)
-                if (per_entry) wv *= gather(scales.data, cols + i, scales.shift, A{});
+            if constexpr (per_entry) wv *= gather(scales.data, cols + i, scales.shift, A{});
             return wv;
         };
         std::size_t i = w.row_ptr[m];
@@ -71,14 +71,12 @@ void csr_gemv(const csr_view<T>& w, const Index* cols, const float* x, float* y,
             for (std::size_t j = 0; i + j < end; ++j) {
                 xs[j] = x[cols[i + j]];
                 ws[j] = static_cast<float>(w.values[i + j]);
-                if constexpr (is_int8_weight<T>)
-                    if (per_entry) ws[j] *= scales.at(cols[i + j]);
+                if constexpr (per_entry) ws[j] *= scales.at(cols[i + j]);
             }
             acc1 = xsimd::fma(vfloat<A>::load_aligned(ws), vfloat<A>::load_aligned(xs), acc1);
         }
         float sum = reduce_add<A>(acc0 + acc1);
-        if constexpr (is_int8_weight<T>)
-            if (!per_entry) sum = scales.at(0) * sum;
+        if constexpr (is_int8_weight<T> && !per_entry) sum = scales.at(0) * sum;
         results[pending++] = sum;
         if (pending == L || m + 1 == w.rows) {
             store_rows<A>(results, pending, m + 1 - pending, y, ep);
@@ -170,7 +168,11 @@ void csr_gemm_w8a8(const csr_view<std::int8_t>& w, const Index* cols, matrix_vie
 
 template <class A, class T>
 void gemv(const csr_view<T>& w, const float* x, float* y, const epilogue& ep) noexcept {
-    auto run = [&](auto cols) { detail::csr_gemv<A>(w, cols, x, y, ep); };
+    auto run = [&](auto cols) {
+        if constexpr (is_int8_weight<T>)
+            if (w.scales.group != 0) return detail::csr_gemv<A, true>(w, cols, x, y, ep);
+        detail::csr_gemv<A, false>(w, cols, x, y, ep);
+    };
     SIEVE_CSR_BY_WIDTH(run);
 }
 
