@@ -227,12 +227,14 @@ TEMPLATE_TEST_CASE(
 
 TEMPLATE_TEST_CASE(
     "gemv with 32-bit indices (more than 65536 columns or block columns) matches the reference",
-    "[gemv][index]", csr, bsr_4x1, bsr_1x4) {
+    "[gemv][index]", csr, csr_i8_g64, bsr_4x1, bsr_1x4) {
     SIEVE_ON_EACH_ISA();
     const std::uint32_t seed = 509;
     CAPTURE(seed);
     rng r(seed);
-    const std::size_t k = (std::is_same<TestType, csr>::value ? 1 : TestType::tile_k) * 65536 + 1;
+    // CSR int8 in scale groups: each entry's scale is gathered by a 32-bit index too.
+    constexpr bool is_csr = std::is_same<TestType, csr>::value || std::is_same<TestType, csr_i8_g64>::value;
+    const std::size_t k = (is_csr ? 1 : TestType::tile_k) * 65536 + 1;
     test_matrix source = random_matrix(r, 5, k, {0.002});
     source(0, k - 1) = 0.5f;  // an index past 2^16 is used
     source(4, k - 1) = -0.25f;

@@ -188,6 +188,7 @@ void bsr_gemm(const bsr_view<T, R, C>& w, const Index* block_col, matrix_view<co
     // storing each row's column of Y as soon as it is summed.
     constexpr std::size_t tile_blocks = R < 64 ? 64 / R : 1, tile_rows = tile_blocks * R;
     const std::size_t K = w.cols;
+    const bool grouped = is_int8_weight<T> && w.scales.group != 0;
     for_each_panel<A>(x, workspace, [&](const float* panel, std::size_t n0, std::size_t count, auto width) {
         constexpr std::size_t P = decltype(width)::value;
         for (std::size_t b0 = 0; b0 < w.row_blocks; b0 += tile_blocks) {
@@ -196,16 +197,20 @@ void bsr_gemm(const bsr_view<T, R, C>& w, const Index* block_col, matrix_view<co
             for (std::size_t bi = b0; bi < b1; ++bi)
                 for (std::size_t r0 = 0; r0 < R && bi * R + r0 < w.rows; r0 += RB) {
                     panel_acc<A, P> acc[sets][RB];
-                    for (std::size_t i = w.block_row_ptr[bi]; i < w.block_row_ptr[bi + 1]; ++i) {
-                        const T* block = w.values + i * R * C + r0 * C;
-                        const std::size_t k0 = std::size_t{block_col[i]} * C;
-                        const std::size_t width = K - k0 < C ? K - k0 : C;
-                        float scale[RB];  // int8: one scale per row of the block (groups hold whole blocks)
+                    float scale[RB];  // int8: one scale per row of the block (groups hold whole blocks)
+                    const auto load_scales = [&](std::size_t k0) {
                         for (std::size_t r = 0; r < RB; ++r) {
                             scale[r] = 1.0f;
                             if constexpr (is_int8_weight<T>)
                                 if (bi * R + r0 + r < w.rows && r0 + r < R) scale[r] = w.scales.at(bi * R + r0 + r, k0);
                         }
+                    };
+                    load_scales(0);  // one scale per row: once per block row (per block cost 10%)
+                    for (std::size_t i = w.block_row_ptr[bi]; i < w.block_row_ptr[bi + 1]; ++i) {
+                        const T* block = w.values + i * R * C + r0 * C;
+                        const std::size_t k0 = std::size_t{block_col[i]} * C;
+                        const std::size_t width = K - k0 < C ? K - k0 : C;
+                        if (grouped) load_scales(k0);
                         auto columns = [&](std::size_t used) {
                             for (std::size_t c = 0; c < used; ++c)
                                 for (std::size_t r = 0; r < RB && r0 + r < R; ++r)
