@@ -83,9 +83,8 @@ void bitmap_gemv(const bitmap_view<T>& w, const float* x, float* y, const epilog
     for (std::size_t m = 0; m < w.rows; ++m) {
         const T* values = bitmap_values(w) + w.row_ptr[m];
         const std::uint64_t* mask = w.mask + m * w.words;
-        step_scales<T, 1> scales;
+        step_scales<T, 1> scales(w.scales);
         scales.rows[0] = row_scales<T>(w.scales, m);
-        scales.per_step = w.scales.group != 0;
         vfloat<A> part[4] = {vfloat<A>(0.0f), vfloat<A>(0.0f), vfloat<A>(0.0f), vfloat<A>(0.0f)};
         auto steps = [&](auto scaled) {
             for (std::size_t k = 0; k < span; k += S) {

@@ -61,7 +61,7 @@ void bsr_gemv(const bsr_view<T, R, C>& w, const Index* block_col, const float* x
     // int8: k >> group_shift is k's scale group. One scale per row runs a loop that never
     // looks (a shift and a test per block cost the 16x1 int8 GEMV 12-40%, as GCC placed them).
     [[maybe_unused]] const bool grouped = is_int8_weight<T> && w.scales.group != 0;
-    const unsigned group_shift = row_scales<T>(w.scales, 0).shift;
+    const unsigned group_shift = row_scales<T>(w.scales, 0).shift();
     alignas(64) float results[L];
     std::size_t pending = 0;
 

@@ -215,31 +215,32 @@ void blocked_gemm_tiles(std::size_t rows, matrix_view<const float>& x, matrix_vi
 // The scales of one output row: scale(k) for position k. fp32 weights have none (1).
 // Groups are 32, 64 or 128 positions (checked at the API boundary), so a position's group
 // is a shift: a division here, once per group and row, cost the int8 GEMVs 1.5-18x with
-// groups of 32 (11008x4096 on the Xeon VM). One scale per row shifts every position to 0.
+// groups of 32 (11008x4096 on the Xeon VM). (A shift stored beside the group cost the
+// blocked 2:4 GEMM 12% with one scale per row: computed where it is used instead.)
 template <class T>
 struct row_scales {
     const float* data = nullptr;
     std::size_t group = 0;  // K positions per scale; 0: one per row
-    unsigned shift = 63;    // log2(group); 63 for one scale per row
 
     row_scales() = default;
     row_scales(const quant_scales& s, std::size_t m) noexcept {
         if constexpr (is_int8_weight<T>) {
             data = s.data + m * s.ld;
             group = s.group;
-            shift = group == 0 ? 63u : static_cast<unsigned>(__builtin_ctzll(group));
         } else {
             (void)s, (void)m;
         }
     }
+    // log2(group); 63 for one scale per row (k >> 63 is 0 for every position).
+    unsigned shift() const noexcept { return group == 0 ? 63u : static_cast<unsigned>(__builtin_ctzll(group)); }
     float at(std::size_t k) const noexcept {
-        if constexpr (is_int8_weight<T>) return data[k >> shift];
+        if constexpr (is_int8_weight<T>) return data[group == 0 ? 0 : k >> shift()];
         else return (void)k, 1.0f;
     }
     // The first position past k's scale group (or `end` when the scale holds to the end).
     std::size_t group_end(std::size_t k, std::size_t end) const noexcept {
         if (!is_int8_weight<T> || group == 0) return end;
-        const std::size_t next = ((k >> shift) + 1) << shift;
+        const std::size_t next = ((k >> shift()) + 1) << shift();
         return next < end ? next : end;
     }
 };
@@ -253,13 +254,17 @@ template <class T, std::size_t RB>
 struct step_scales {
     row_scales<T> rows[RB];
     bool per_step = false;
+    unsigned shift = 63;  // log2 of the group, kept here: the step loop must not work it out
+
+    explicit step_scales(const quant_scales& s) noexcept
+        : per_step(is_int8_weight<T> && s.group != 0), shift(row_scales<T>(s, 0).shift()) {}
 
     // Weights of row r's step at position k, scaled when per_step. A hot loop passes
     // Scaled = per_step as a template argument instead of testing it each step.
     template <bool Scaled = true, class V>
     SIEVE_ALWAYS_INLINE V apply(V weights, std::size_t r, std::size_t k) const noexcept {
         if constexpr (is_int8_weight<T> && Scaled)
-            if (per_step) return weights * V(rows[r].at(k));
+            if (per_step) return weights * V(rows[r].data[k >> shift]);
         return (void)r, (void)k, weights;
     }
     // What row r's sum is multiplied by.

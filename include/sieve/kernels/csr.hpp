@@ -48,7 +48,7 @@ void csr_gemv(const csr_view<T>& w, const Index* cols, const float* x, float* y,
         const row_scales<T> scales(w.scales, m);
         auto weights = [&](std::size_t i) {
             vfloat<A> wv = load_weights(w.values + i, A{});
-            if constexpr (per_entry) wv *= gather(scales.data, cols + i, scales.shift, A{});
+            if constexpr (per_entry) wv *= gather(scales.data, cols + i, scales.shift(), A{});
             return wv;
         };
         std::size_t i = w.row_ptr[m];

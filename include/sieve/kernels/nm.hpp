@@ -186,8 +186,7 @@ void nm_gemv(const nm_view<T>& w, const float* x, float* const (&y)[NT], std::si
         const std::size_t nr = w.rows - m0 < RB ? w.rows - m0 : RB;
         const T* values[RB];
         const std::uint8_t* meta[RB];
-        step_scales<T, RB> scales;
-        scales.per_step = w.scales.group != 0;
+        step_scales<T, RB> scales(w.scales);
         vfloat<A> part[RB * NT];  // row r, token t at r * NT + t
         for (std::size_t r = 0; r < RB; ++r) {
             const std::size_t m = m0 + (r < nr ? r : 0);
