@@ -69,8 +69,8 @@ const std::vector<shape_plan>& plans() {
 // one LLM projection: the N:M patterns, the whole sweep of the unstructured (CSR, bitmap) and the
 // block format that serves both ops (BSR 4x4), Eigen's sparse product as the peer (GEMV: its
 // GEMM is far slower); then what int8 adds, alone (dense, against oneDNN's integer GEMM) and
-// with sparsity (2:4, BSR 4x4 at 90%), per-row and (dense, 2:4) in scale groups of 128. The dense fp32 references come with them. About two
-// minutes on two cores.
+// with sparsity (2:4, BSR 4x4 at 90%), per-row and (dense, 2:4) in scale groups of 128. The
+// dense fp32 references come with them. About two minutes on two cores.
 const shape headline_shape = {11008, 4096};
 constexpr std::size_t headline_batch = 32;
 const std::map<std::pair<std::string, std::string>, std::set<int>>& headline_picks() {

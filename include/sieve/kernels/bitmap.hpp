@@ -8,7 +8,8 @@
 // activation. The chunks of a step are unrolled at compile time over four accumulators (no
 // branch on the popcount; the value pointer advances by it), the value stream is
 // prefetched a few steps ahead, and the activations past the last whole word come from a
-// zero-padded copy made once per call. int8 partial sums are scaled once per scale group.
+// zero-padded copy made once per call. int8: one scale per row multiplies the row's sum;
+// with scale groups each chunk's widened weights are multiplied by their group's scale.
 // fp32 GEMV on AVX2 packs instead of expanding (bitmap_gemv_packed below): the kept
 // activations are compressed next to each other and the values stream against them.
 // W8A8 GEMV expands 4 * lanes int8 weights to their dense positions for one int8 dot

@@ -1,14 +1,17 @@
 // CSR GEMV and GEMM: fp32 and int8 weights, and W8A8.
 //
 // GEMV: per row, gather x at the column indices one vector at a time (hardware gathers on
-// AVX-512, see isa/helpers.hpp), two accumulators; the segment tail is one zero-padded
-// vector. int8 rows are cut into segments of one scale group each (columns increase within
-// a row, so a linear scan finds the cuts) and each segment's partial sum is scaled once.
+// AVX-512, see isa/helpers.hpp), two accumulators; the row's tail is one zero-padded
+// vector. int8: one scale per row multiplies the row's sum; with scale groups each entry's
+// weight is multiplied by its column's scale, gathered like x, so a row is one pass.
 // GEMM: per stored weight, one FMA per vector of the packed activation panel; two weights per
-// step into separate accumulators to keep more FMA chains in flight.
-// W8A8: GEMV multiplies integers per segment (a kept weight meets one activation byte, no
-// 4-byte dot product to use); GEMM places each weight at its byte of the quad-interleaved
-// panel and does one int8 dot product per weight for a panel of tokens.
+// step into separate accumulators to keep more FMA chains in flight (int8 in groups: each
+// value scaled as it is read).
+// W8A8: rows are cut into segments of one scale group each (columns increase within a row,
+// so a linear scan finds the cuts), each an exact int32 sum scaled once. GEMV multiplies
+// integers (a kept weight meets one activation byte, no 4-byte dot product to use); GEMM
+// places each weight at its byte of the quad-interleaved panel and does one int8 dot
+// product per weight for a panel of tokens.
 #pragma once
 
 #include <cstddef>

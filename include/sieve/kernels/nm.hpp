@@ -8,8 +8,9 @@
 // activation. 2:4 takes the other way round (every group keeps exactly two): the activations
 // at the kept positions are picked (isa/compress.hpp: in-lane shuffles, AVX-512 one
 // two-source permute) and meet L contiguous values per FMA. Rows run side by side (gemv_rows), each prefetched ahead (into the next
-// block's rows near their ends). int8 partial sums are scaled once per scale group (a group
-// is a multiple of the vector, so vectors never straddle two).
+// block's rows near their ends). int8: one scale per row multiplies the row's sums; with
+// scale groups each step's widened weights are multiplied by their group's scale (a group
+// is a multiple of the step, so steps never straddle two) and a row is one pass.
 // W8A8 GEMV expands 4 * lanes int8 weights to their dense positions (AVX-512 VBMI2
 // vpexpandb, else a pshufb / tbl per 16 positions) for one int8 dot product with the
 // quantized token; pruned positions hold weight 0 and the token is finite.

@@ -173,46 +173,41 @@ vfloat<A> expand_load(const float* src, std::uint32_t bits, A) noexcept {
     }
 }
 
-// x[index[0]], x[index[1]], ... for one vector of 16- or 32-bit indices. AVX-512 uses its
-// gathers; AVX2 keeps the plain loop: vgatherdps is microcoded on the Zen cores we target,
-// and qemu 7.2 (our AVX2 test bed on AVX-512 hosts) faults on it inside these loops.
-// Where Intel's gather data sampling fix slows the gathers, runtime dispatch runs the CSR
-// GEMV's AVX2 kernel on AVX-512 cores too (dispatch.hpp, csr_gathers_from_loads).
-template <class A, class Index>
-SIEVE_ALWAYS_INLINE vfloat<A> gather(const float* x, const Index* index, A) noexcept {
-#if XSIMD_WITH_AVX512BW
-    if constexpr (is_avx512<A>) {
-        if constexpr (sizeof(Index) == 2)
-            return _mm512_i32gather_ps(_mm512_cvtepu16_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(index))),
-                                       x, 4);
-        else
-            return _mm512_i32gather_ps(_mm512_loadu_si512(index), x, 4);
-    } else
-#endif
-    {
-        alignas(64) float lanes_out[vfloat<A>::size];
-        for (std::size_t i = 0; i < vfloat<A>::size; ++i) lanes_out[i] = x[index[i]];
-        return vfloat<A>::load_aligned(lanes_out);
-    }
-}
-
-// x[index[0] >> shift], x[index[1] >> shift], ...: per-entry scales of a CSR row whose
-// columns fall in scale groups of 1 << shift.
-template <class A, class Index>
-SIEVE_ALWAYS_INLINE vfloat<A> gather(const float* x, const Index* index, unsigned shift, A) noexcept {
+// x[index[0] >> shift], x[index[1] >> shift], ... for one vector of 16- or 32-bit indices
+// (Shifted: with shift 0, no shift is issued). AVX-512 uses its gathers; AVX2 keeps the
+// plain loop: vgatherdps is microcoded on the Zen cores we target, and qemu 7.2 (our AVX2
+// test bed on AVX-512 hosts) faults on it inside these loops. Where Intel's gather data
+// sampling fix slows the gathers, runtime dispatch runs the CSR GEMV's AVX2 kernel on
+// AVX-512 cores too (dispatch.hpp, csr_gathers_from_loads).
+template <bool Shifted, class A, class Index>
+SIEVE_ALWAYS_INLINE vfloat<A> gather_shifted(const float* x, const Index* index, unsigned shift, A) noexcept {
 #if XSIMD_WITH_AVX512BW
     if constexpr (is_avx512<A>) {
         __m512i at;
         if constexpr (sizeof(Index) == 2) at = _mm512_cvtepu16_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(index)));
         else at = _mm512_loadu_si512(index);
-        return _mm512_i32gather_ps(_mm512_srlv_epi32(at, _mm512_set1_epi32(static_cast<int>(shift))), x, 4);
+        if constexpr (Shifted) at = _mm512_srlv_epi32(at, _mm512_set1_epi32(static_cast<int>(shift)));
+        return _mm512_i32gather_ps(at, x, 4);
     } else
 #endif
     {
         alignas(64) float lanes_out[vfloat<A>::size];
-        for (std::size_t i = 0; i < vfloat<A>::size; ++i) lanes_out[i] = x[std::size_t{index[i]} >> shift];
+        for (std::size_t i = 0; i < vfloat<A>::size; ++i) lanes_out[i] = x[std::size_t{index[i]} >> (Shifted ? shift : 0u)];
         return vfloat<A>::load_aligned(lanes_out);
     }
+}
+
+// x[index[0]], x[index[1]], ...: a CSR row's activations.
+template <class A, class Index>
+SIEVE_ALWAYS_INLINE vfloat<A> gather(const float* x, const Index* index, A) noexcept {
+    return gather_shifted<false>(x, index, 0, A{});
+}
+
+// x[index[0] >> shift], ...: per-entry scales of a CSR row whose columns fall in scale
+// groups of 1 << shift.
+template <class A, class Index>
+SIEVE_ALWAYS_INLINE vfloat<A> gather(const float* x, const Index* index, unsigned shift, A) noexcept {
+    return gather_shifted<true>(x, index, shift, A{});
 }
 
 // Lanes hold p[0..C) repeated L / C times (C divides L): one block row of x for BSR. 4x4
