@@ -8,6 +8,7 @@
 // Grains are lowered (executor::min_task_bytes / min_task_macs) so that small shapes split
 // into as many tasks as the executor allows: the checks stay quick, under qemu too.
 #include <atomic>
+#include <chrono>
 #include <catch2/catch.hpp>
 #include <cstdint>
 #include <cstring>
@@ -299,38 +300,42 @@ TEST_CASE("many threads calling at once on shared weights and one pool get the s
     CHECK(mismatches == 0);
 }
 
-TEST_CASE("a thread pool runs every task once, from many callers and from inside its own tasks",
+TEST_CASE("a thread pool runs every task once, from many callers and from inside its own tasks, polling or not",
           "[parallel][thread_pool]") {
-    sieve::thread_pool local(4);
-    CHECK(local.concurrency() == 4);
-    std::vector<std::atomic<int>> hits(1000);
-    struct ctx {
-        std::vector<std::atomic<int>>* hits;
-        sieve::thread_pool* pool;
-    } c{&hits, &local};
-    auto run = [](void* arg, std::size_t begin, std::size_t end) {
-        auto* self = static_cast<ctx*>(arg);
-        for (std::size_t i = begin; i < end; ++i) {
-            ++(*self->hits)[i];
-            if (i % 100 == 0) {  // nested: a task that calls the pool it runs on
-                std::atomic<int> inner{0};
-                self->pool->parallel_for(
-                    7,
-                    [](void* a, std::size_t b, std::size_t e) {
-                        *static_cast<std::atomic<int>*>(a) += int(e - b);
-                    },
-                    &inner);
-                if (inner != 7) ++(*self->hits)[i];  // flags the error as a double hit
+    // Workers that sleep at once, and workers that poll before sleeping (the default).
+    for (const auto spin : {std::chrono::microseconds{0}, sieve::thread_pool::default_spin}) {
+        CAPTURE(spin.count());
+        sieve::thread_pool local(4, spin);
+        CHECK(local.concurrency() == 4);
+        std::vector<std::atomic<int>> hits(1000);
+        struct ctx {
+            std::vector<std::atomic<int>>* hits;
+            sieve::thread_pool* pool;
+        } c{&hits, &local};
+        auto run = [](void* arg, std::size_t begin, std::size_t end) {
+            auto* self = static_cast<ctx*>(arg);
+            for (std::size_t i = begin; i < end; ++i) {
+                ++(*self->hits)[i];
+                if (i % 100 == 0) {  // nested: a task that calls the pool it runs on
+                    std::atomic<int> inner{0};
+                    self->pool->parallel_for(
+                        7,
+                        [](void* a, std::size_t b, std::size_t e) {
+                            *static_cast<std::atomic<int>*>(a) += int(e - b);
+                        },
+                        &inner);
+                    if (inner != 7) ++(*self->hits)[i];  // flags the error as a double hit
+                }
             }
-        }
-    };
-    std::vector<std::thread> callers;
-    for (int i = 0; i < 4; ++i)
-        callers.emplace_back([&] { local.parallel_for(hits.size(), run, &c); });
-    for (auto& t : callers) t.join();
-    std::size_t wrong = 0;
-    for (auto& h : hits) wrong += h != 4;
-    CHECK(wrong == 0);
+        };
+        std::vector<std::thread> callers;
+        for (int i = 0; i < 4; ++i)
+            callers.emplace_back([&] { local.parallel_for(hits.size(), run, &c); });
+        for (auto& t : callers) t.join();
+        std::size_t wrong = 0;
+        for (auto& h : hits) wrong += h != 4;
+        CHECK(wrong == 0);
+    }
     sieve::thread_pool single(1);
     CHECK(single.concurrency() == 1);
     std::atomic<int> count{0};
