@@ -335,6 +335,20 @@ TEST_CASE("a thread pool runs every task once, from many callers and from inside
         std::size_t wrong = 0;
         for (auto& h : hits) wrong += h != 4;
         CHECK(wrong == 0);
+        // Tasks and pauses longer than the poll: the caller and the idle workers give up
+        // polling and sleep, and the condition variables wake them.
+        std::atomic<int> slow{0};
+        for (int call = 0; call < 3; ++call) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(1));
+            local.parallel_for(
+                4,
+                [](void* a, std::size_t b, std::size_t e) {
+                    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+                    *static_cast<std::atomic<int>*>(a) += int(e - b);
+                },
+                &slow);
+            CHECK(slow == 4 * (call + 1));
+        }
     }
     sieve::thread_pool single(1);
     CHECK(single.concurrency() == 1);
