@@ -67,6 +67,28 @@ TEMPLATE_TEST_CASE(
         }
 }
 
+// Long 2:4 rows: the GEMV walks many 64-position metadata words per row (the other tests
+// stop at K = 100), several rows side by side, each prefetching into the next block's rows,
+// then single steps and the tail past the last whole word; int8 with scale groups too.
+using nm_2_4_i8_g128 = int8<nm_2_4, 128>;
+TEMPLATE_TEST_CASE("2:4 gemv on long rows (many metadata words) matches the reference",
+                   "[gemv][nm][int8]", nm_2_4, nm_2_4_i8_row, nm_2_4_i8_g32, nm_2_4_i8_g128) {
+    SIEVE_ON_EACH_ISA();
+    const std::uint32_t seed = 506;
+    CAPTURE(seed);
+    rng r(seed);
+    std::size_t i = 0;
+    for (std::size_t k : {512, 575, 576, 1024, 1100, 1600, 2049}) {
+        const std::size_t m = r.index(1, 13);
+        CAPTURE(m, k);
+        const auto w = pack_weights<TestType>(random_matrix(r, m, k, {0.8, -1.0f, 1.0f, 0.1}), true);
+        test_matrix x = random_vector(r, k, {1.0, -2.0f, 2.0f}, i % 2 ? unaligned() : layout{});
+        run_options o;
+        o.epilogue = &epilogue_cases()[i++ % 2];
+        check_gemv(w, x, r, o);
+    }
+}
+
 TEMPLATE_TEST_CASE("gemv on all-zero, fully dense and empty-row matrices matches the reference",
                    "[gemv][edge]", SIEVE_TEST_FORMATS) {
     SIEVE_ON_EACH_ISA();

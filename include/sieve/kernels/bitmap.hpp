@@ -38,22 +38,25 @@ std::uint64_t bitmap_bits(const std::uint64_t* mask, std::size_t k) noexcept {
 }
 
 // Chunk C of a step: expand its values, scale them (scale(weights, offset of the chunk in
-// the step)), FMA with x[C L ..], into acc. Returns the next value.
+// the step)), FMA with x[C L ..], into acc. Its values start after the step's kept
+// positions below it: a popcount of the word's low bits, so no chunk waits on the one
+// before (a pointer advanced chunk by chunk chains a popcount and an add per chunk).
 template <class A, std::size_t C, class T, class Scale>
-const T* bitmap_chunk(std::uint64_t bits, const T* values, const float* x, vfloat<A>& acc, const Scale& scale) noexcept {
+void bitmap_chunk(std::uint64_t bits, const T* values, const float* x, vfloat<A>& acc, const Scale& scale) noexcept {
     constexpr std::size_t L = lanes<A>;
     const auto b = static_cast<std::uint32_t>((bits >> (C * L)) & ((std::uint64_t{1} << L) - 1));
-    acc = xsimd::fma(scale(expand_load(values, b, A{}), C * L), keep_lanes(vfloat<A>::load_unaligned(x + C * L), b, A{}),
-                     acc);
-    return values + __builtin_popcount(b);
+    const T* chunk_values = values + __builtin_popcountll(bits & ((std::uint64_t{1} << (C * L)) - 1));
+    acc = xsimd::fma(scale(expand_load(chunk_values, b, A{}), C * L),
+                     keep_lanes(vfloat<A>::load_unaligned(x + C * L), b, A{}), acc);
 }
 
 // One step of S positions, chunk C into acc[C % 4], unrolled by the pack expansion.
+// Returns the next step's first value.
 template <class A, class T, class Scale, std::size_t... C>
 const T* bitmap_step(std::uint64_t bits, const T* values, const float* x, vfloat<A> (&acc)[4], const Scale& scale,
                      std::index_sequence<C...>) noexcept {
-    ((values = bitmap_chunk<A, C>(bits, values, x, acc[C % 4], scale)), ...);
-    return values;
+    (bitmap_chunk<A, C>(bits, values, x, acc[C % 4], scale), ...);
+    return values + __builtin_popcountll(bits);
 }
 
 // The values of a view for kernels that load whole vectors from them: an empty matrix may
