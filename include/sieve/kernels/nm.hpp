@@ -216,20 +216,24 @@ void nm_gemv(const nm_view<T>& w, const float* x, float* const (&y)[NT], std::si
                     return;
                 }
             }
-            for (std::size_t j = 0; j < steps; ++j, word >>= L) {
-                const auto b0 = static_cast<std::uint32_t>(word & lane_mask);
-                word >>= L;
-                const auto b1 = static_cast<std::uint32_t>(word & lane_mask);
-                const vfloat<A> w0 = scales.apply(expand_load(values[r], b0, A{}), r, at + 2 * L * j);
-                values[r] += __builtin_popcount(b0);
-                const vfloat<A> w1 = scales.apply(expand_load(values[r], b1, A{}), r, at + 2 * L * j);
-                values[r] += __builtin_popcount(b1);
+            // Each chunk's values start at a popcount of the word's lower bits (as in the
+            // bitmap GEMV), so no chunk waits on the pointer advanced by the one before.
+            const auto below = [word](std::size_t bit) {
+                return static_cast<std::size_t>(__builtin_popcountll(word & ((std::uint64_t{1} << bit) - 1)));
+            };
+            for (std::size_t j = 0; j < steps; ++j) {
+                const std::size_t bit = 2 * L * j;
+                const auto b0 = static_cast<std::uint32_t>(word >> bit & lane_mask);
+                const auto b1 = static_cast<std::uint32_t>(word >> (bit + L) & lane_mask);
+                const vfloat<A> w0 = scales.apply(expand_load(values[r] + below(bit), b0, A{}), r, at + 2 * L * j);
+                const vfloat<A> w1 = scales.apply(expand_load(values[r] + below(bit + L), b1, A{}), r, at + 2 * L * j);
                 for (std::size_t t = 0; t < NT; ++t) {
                     const float* xj = x_at(t, at + 2 * L * j);
                     part[r * NT + t] = xsimd::fma(w0, keep_lanes(vfloat<A>::load_unaligned(xj), b0, A{}), part[r * NT + t]);
                     part[r * NT + t] = xsimd::fma(w1, keep_lanes(vfloat<A>::load_unaligned(xj + L), b1, A{}), part[r * NT + t]);
                 }
             }
+            values[r] += __builtin_popcountll(word);  // the word holds exactly the steps' bits
         };
         // Whole 64-bit metadata words first (one load per row and word),
         // then single steps.
