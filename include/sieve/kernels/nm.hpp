@@ -250,7 +250,7 @@ void nm_gemv(const nm_view<T>& w, const float* x, float* const (&y)[NT], std::si
                                                         vfloat<A>::load_unaligned(xj + L), A{});
                         }
             }
-            for (std::size_t r = 0; r < RB; ++r) row_steps(r, at, word[r], steps, picked);
+            unrolled<RB>([&](auto r) { row_steps(r, at, word[r], steps, picked); });
         };
         // 2:4 runs whole words in registers; other patterns take the general steps.
         std::size_t k = 0;
