@@ -52,9 +52,9 @@ std::uint64_t meta_bits(const std::uint8_t* meta, std::size_t k, std::size_t cou
     return bits;
 }
 
-// How far ahead of each row's values GEMV prefetches: the rows are walked side by side,
-// one stream each, which the hardware prefetchers follow less eagerly than one long stream.
-inline constexpr std::size_t prefetch_bytes = 1024;
+// How far ahead of each row's metadata GEMV prefetches (its values: row_prefetch_distance):
+// the rows are walked side by side, one stream each, which the hardware prefetchers follow
+// less eagerly than one long stream.
 inline constexpr std::size_t prefetch_meta_bytes = 256;
 
 // The activations of NT tokens, interleaved in blocks of 32 positions (one token's block
@@ -186,12 +186,13 @@ void nm_gemv(const nm_view<T>& w, const float* x, float* const (&y)[NT], std::si
         // compression) serves every row. A short last block repeats row m0, never stored.
         const std::size_t nr = w.rows - m0 < RB ? w.rows - m0 : RB;
         const T* values[RB];
+        const T* row_first[RB];
         const std::uint8_t* meta[RB];
         step_scales<T, RB> scales(w.scales);
         vfloat<A> part[RB * NT];  // row r, token t at r * NT + t
         for (std::size_t r = 0; r < RB; ++r) {
             const std::size_t m = m0 + (r < nr ? r : 0);
-            values[r] = w.values + m * w.values_ld;
+            values[r] = row_first[r] = w.values + m * w.values_ld;
             meta[r] = w.meta + m * w.meta_ld;
             scales.rows[r] = row_scales<T>(w.scales, m);
             for (std::size_t t = 0; t < NT; ++t) part[r * NT + t] = vfloat<A>(0.0f);
@@ -201,8 +202,15 @@ void nm_gemv(const nm_view<T>& w, const float* x, float* const (&y)[NT], std::si
         // pattern expands the values into their lanes.
         auto row_steps = [&](std::size_t r, std::size_t at, std::uint64_t word, std::size_t steps,
                              [[maybe_unused]] const two_of_four_x<A> (*picked)[word_steps]) {
-            const char* ahead = reinterpret_cast<const char*>(values[r]) + detail::prefetch_bytes;
-            for (std::size_t b = 0; b < steps * L * sizeof(T); b += 64) __builtin_prefetch(ahead + b);
+            {
+                // Ahead in the row's values and metadata, as in two_of_four_words (1 KiB
+                // ahead in the values alone: 1:4 fp32 11008x4096 cold 10.7 -> 8.5 ms).
+                const std::size_t done = static_cast<std::size_t>(values[r] - row_first[r]) * sizeof(T);
+                const std::size_t row_bytes = w.values_ld * sizeof(T);
+                prefetch_row_ahead(row_first[r], done, row_prefetch_distance, __builtin_popcountll(word) * sizeof(T), row_bytes,
+                                   row_bytes, RB);
+                if (at % 512 == 0) prefetch_row_ahead(meta[r], at / 8, prefetch_meta_bytes, 1, w.meta_ld, w.meta_ld, RB);
+            }
             if constexpr (has_compress_2of4<A>) {
                 if (two_of_four) {
                     for (std::size_t j = 0; j < steps; ++j) {
