@@ -228,12 +228,15 @@ void nm_gemv(const nm_view<T>& w, const float* x, float* const (&y)[NT], std::si
             // the bitmap GEMV), so no chunk waits on the pointer advanced by the one before.
             // Narrower arches take 8 or 16 chunks per word and keep the chain: the masks and
             // popcounts measured slower there (AVX2 1:4 in L2: 104 -> 168 us).
-            const T* chained = values[r];
-            const auto chunk_values = [&](std::size_t bit, std::uint32_t bits) {
-                if constexpr (L >= 16) return values[r] + __builtin_popcountll(word & ((std::uint64_t{1} << bit) - 1));
-                const T* first = chained;
-                chained += __builtin_popcount(bits);
-                return first;
+            [[maybe_unused]] const T* chained = values[r];
+            const auto chunk_values = [&](std::size_t bit, [[maybe_unused]] std::uint32_t bits) {
+                if constexpr (L >= 16) {
+                    return values[r] + __builtin_popcountll(word & ((std::uint64_t{1} << bit) - 1));
+                } else {
+                    const T* first = chained;
+                    chained += __builtin_popcount(bits);
+                    return first;
+                }
             };
             for (std::size_t j = 0; j < steps; ++j) {
                 const std::size_t bit = 2 * L * j;
