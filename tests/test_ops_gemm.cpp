@@ -146,7 +146,6 @@ TEMPLATE_TEST_CASE(
 // in blocks of 96 rows: rows past a block, K on and off a word, int8 in every scale layout;
 // dense and BSR 4x4 on their panels alongside.
 using nm_2_4_i8_g64 = int8<nm_2_4, 64>;
-using nm_2_4_i8_g128 = int8<nm_2_4, 128>;
 TEMPLATE_TEST_CASE(
     "gemm of many tokens (N 48, 90, 128) matches the reference past 96-row blocks and 64-position words",
     "[gemm][edge]", nm_2_4, nm_2_4_i8_g32, nm_2_4_i8_row, nm_2_4_i8_g64, nm_2_4_i8_g128, dense, bsr_4x4) {

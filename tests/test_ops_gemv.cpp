@@ -71,7 +71,6 @@ TEMPLATE_TEST_CASE(
 // tests stop at K = 100), several rows side by side, each prefetching into the next block's
 // rows, then single steps and the tail past the last whole word; int8 with scale groups
 // too (2:4 picks activations, 1:4 expands its values).
-using nm_2_4_i8_g128 = int8<nm_2_4, 128>;
 using nm_1_4_i8_g32 = int8<nm_1_4, 32>;
 using nm_1_4_i8_row = int8<nm_1_4, 0>;
 TEMPLATE_TEST_CASE("N:M gemv on long rows (many metadata words) matches the reference", "[gemv][nm][int8]", nm_2_4,

@@ -206,6 +206,7 @@ using bitmap_i8_row = int8<bitmap, 0>;
 using bitmap_i8_g128 = int8<bitmap, 128>;
 using nm_2_4_i8_g32 = int8<nm_2_4, 32>;
 using nm_2_4_i8_row = int8<nm_2_4, 0>;
+using nm_2_4_i8_g128 = int8<nm_2_4, 128>;
 using nm_1_4_i8_g128 = int8<nm_1_4, 128>;
 using nm_4_8_i8_g64 = int8<nm_4_8, 64>;
 using bsr_1x4_i8_g32 = int8<bsr_1x4, 32>;
