@@ -2,7 +2,7 @@
 //
 // GEMV decodes in register, one step (a 64-bit mask word, or half a word for int8 scale
 // groups of 32) at a time: each chunk of L positions takes its L mask bits, expand-loads
-// the next popcount values into the kept lanes (AVX-512 vexpandps / vpexpandd, AVX2 a
+// the next popcount values into the kept lanes (AVX-512 a vpermps / pshufb per 8 lanes, AVX2 a
 // permute from the rank table, SSE and NEON byte shuffles; isa/helpers.hpp) and FMAs them
 // with the activations, the pruned lanes masked off so a pruned position never touches its
 // activation. The chunks of a step are unrolled at compile time over four accumulators (no

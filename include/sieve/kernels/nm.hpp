@@ -2,8 +2,8 @@
 //
 // The metadata is an M-bit mask per group packed as a bitstream, so the mask of any L
 // consecutive positions is L consecutive bits: GEMV takes one vector of x positions at a
-// time, expands the next popcount values into the kept lanes (AVX-512 vexpandps / widened
-// vpexpandd, AVX2 a permute from prefix popcounts, SSE and NEON byte shuffles) and
+// time, expands the next popcount values into the kept lanes (AVX-512 a vpermps or pshufb per
+// 8 lanes, AVX2 a permute from prefix popcounts, SSE and NEON byte shuffles) and
 // multiplies by x with the pruned lanes masked off, so a pruned position never touches its
 // activation. 2:4 takes the other way round (every group keeps exactly two): the activations
 // at the kept positions are picked (isa/compress.hpp: in-lane shuffles, AVX-512 one
