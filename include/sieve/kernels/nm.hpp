@@ -157,11 +157,13 @@ std::size_t two_of_four_words(const nm_view<T>& w, const float* x, std::size_t a
 // Rows a GEMV walks side by side: each row is two streams (values and metadata). Four rows
 // measured 10-60% slower than two on Zen 3 (AVX2 fp32, SSE fp32 and int8; AVX2 int8 within
 // noise), the streams outrunning the prefetchers; AVX-512 reached the read bandwidth with
-// four (Xeon) and keeps them. With NT tokens (AVX-512 only), the RB x NT accumulators and a
-// control and a vector of values per row must fit its 32 registers: four rows of up to four
-// tokens, two rows of eight.
-template <class A, std::size_t NT>
-inline constexpr std::size_t gemv_rows = !is_avx512<A> ? (NT == 1 ? 2 : 1) : NT <= 4 ? 4 : 2;
+// four int8 rows (Xeon, Zen 5). Its one-token fp32 GEMV walks one row: 11008x4096 on Zen 5,
+// cold, 2:4 3.9 ms with four rows, 3.6 with two, 2.8 with one (1:4 3.3 -> 2.9 ms, 4:8 3.9 ->
+// 3.2 ms), where its four 8 KiB rows of values stream at 30 GB/s against dense's 36. With NT
+// tokens (AVX-512 only), the RB x NT accumulators and a control and a vector of values per
+// row must fit its 32 registers: four rows of up to four tokens, two rows of eight.
+template <class A, std::size_t NT, class T>
+inline constexpr std::size_t gemv_rows = !is_avx512<A> ? (NT == 1 ? 2 : 1) : NT == 1 && !is_int8_weight<T> ? 1 : NT <= 4 ? 4 : 2;
 
 // The GEMV of NT tokens at once, their activations x laid out by token_offset<NT>: y[t][m]
 // for t < stored (the tokens past `stored` are padding, never stored). The weights stream
@@ -169,7 +171,7 @@ inline constexpr std::size_t gemv_rows = !is_avx512<A> ? (NT == 1 ? 2 : 1) : NT 
 template <class A, std::size_t NT, class T>
 void nm_gemv(const nm_view<T>& w, const float* x, float* const (&y)[NT], std::size_t stored,
              const epilogue& ep) noexcept {
-    constexpr std::size_t L = lanes<A>, RB = gemv_rows<A, NT>;
+    constexpr std::size_t L = lanes<A>, RB = gemv_rows<A, NT, T>;
     const auto x_at = [x](std::size_t t, std::size_t k) { return x + token_offset<NT>(t, k); };
     const std::size_t K = w.cols, span = w.groups * w.pattern.m, k_main = K / L * L;
     constexpr std::size_t word_steps = 64 / (2 * L);  // steps of 2L positions per 64-bit metadata word
