@@ -276,9 +276,13 @@ struct step_scales {
 // `distance` bytes past offset `at` of a row of `length` bytes, or, past its end, of the
 // same row of the next block (`rows` rows on), whose start no hardware prefetcher has seen
 // yet. A prefetch never faults, so addresses past the matrix are harmless.
-// How far ahead: measured best for int8 and fp32 rows of 2 to 16 KiB on Zen 3 (one 4-row
-// block of 4 KiB int8 rows: the same offset of the next block).
-inline constexpr std::size_t row_prefetch_distance = 4096;
+// How far ahead, for RB rows side by side: 8 KiB ahead of the block in all, shared by its
+// rows (enough to cover the DRAM latency at the read bandwidth, twice over). 11008x4096 cold
+// on Zen 5: dense int8 (four 4 KiB rows) 1.36-1.44 ms with 2 KiB per row, 1.46-1.51 with
+// 4 KiB; 2:4 fp32 (one 8 KiB row) 2.55-2.74 ms with 8 KiB, 2.85-2.96 with 4 KiB. Two rows
+// take 4 KiB each, measured best on Zen 3 for int8 and fp32 rows of 2 to 16 KiB.
+template <std::size_t RB>
+inline constexpr std::size_t row_prefetch_distance = 8192 / RB;
 
 SIEVE_ALWAYS_INLINE void prefetch_row_ahead(const void* row, std::size_t at, std::size_t distance, std::size_t bytes,
                                std::size_t length, std::size_t stride, std::size_t rows) noexcept {

@@ -65,7 +65,7 @@ void gemv(const dense_view<T>& w, const float* x, float* y, const epilogue& ep) 
                     // barely ramp up on one before the block moves on, so prefetch each
                     // line ahead, into the next block's rows near the end of these.
                     if (k % 64 == 0)
-                        for (std::size_t r = 0; r < RB; ++r) prefetch_row_ahead(row[r], k, row_prefetch_distance, 64, K, w.ld, RB);
+                        for (std::size_t r = 0; r < RB; ++r) prefetch_row_ahead(row[r], k, row_prefetch_distance<RB>, 64, K, w.ld, RB);
                 }
                 const vfloat<A> x0 = vfloat<A>::load_unaligned(x + k), x1 = vfloat<A>::load_unaligned(x + k + L);
                 for (std::size_t r = 0; r < RB; ++r) {

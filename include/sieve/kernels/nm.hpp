@@ -52,7 +52,7 @@ std::uint64_t meta_bits(const std::uint8_t* meta, std::size_t k, std::size_t cou
     return bits;
 }
 
-// How far ahead of each row's metadata GEMV prefetches (its values: row_prefetch_distance):
+// How far ahead of each row's metadata GEMV prefetches (its values: row_prefetch_distance<RB>):
 // the rows are walked side by side, one stream each, which the hardware prefetchers follow
 // less eagerly than one long stream.
 inline constexpr std::size_t prefetch_meta_bytes = 256;
@@ -96,7 +96,7 @@ std::size_t two_of_four_words(const nm_view<T>& w, const float* x, std::size_t a
         // Ahead in each row's values and metadata. Not in a lambda: GCC deems a function of
         // nothing but prefetches free of side effects and drops the calls to it.
         for (std::size_t r = 0; r < RB; ++r) {
-            prefetch_row_ahead(row[r], at / 2 * sizeof(T), row_prefetch_distance, 32 * sizeof(T), row_bytes, row_bytes, RB);
+            prefetch_row_ahead(row[r], at / 2 * sizeof(T), row_prefetch_distance<RB>, 32 * sizeof(T), row_bytes, row_bytes, RB);
             prefetch_row_ahead(meta[r], at / 8, prefetch_meta_bytes, 1, w.meta_ld, w.meta_ld, RB);
         }
         const float* xw = x + token_offset<NT>(0, at);
@@ -209,7 +209,7 @@ void nm_gemv(const nm_view<T>& w, const float* x, float* const (&y)[NT], std::si
                 // 1 KiB ahead in the values alone: 1:4 fp32 16384x4096 cold 10.8 -> 9.0 ms).
                 const std::size_t done = static_cast<std::size_t>(values[r] - row_first[r]) * sizeof(T);
                 const std::size_t row_bytes = w.values_ld * sizeof(T);
-                prefetch_row_ahead(row_first[r], done, row_prefetch_distance, __builtin_popcountll(word) * sizeof(T), row_bytes,
+                prefetch_row_ahead(row_first[r], done, row_prefetch_distance<RB>, __builtin_popcountll(word) * sizeof(T), row_bytes,
                                    row_bytes, RB);
                 if (at % 512 == 0) prefetch_row_ahead(meta[r], at / 8, prefetch_meta_bytes, 1, w.meta_ld, w.meta_ld, RB);
             }
