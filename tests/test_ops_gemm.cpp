@@ -141,6 +141,28 @@ TEMPLATE_TEST_CASE(
     }
 }
 
+// Five to eight tokens run on AVX-512 as two groups of four over blocks of 64 rows
+// (kernels/nm.hpp, few_token_gemm): rows past the first block and a short last block, alone
+// and after a whole 32-token tile, with the epilogue's bias per row.
+TEMPLATE_TEST_CASE("gemm of 5-8 tokens matches the reference over several 64-row blocks", "[gemm]", nm_2_4,
+                   nm_2_4_i8_row, nm_2_4_i8_g32, nm_1_4) {
+    SIEVE_ON_EACH_ISA();
+    const std::uint32_t seed = 616;
+    CAPTURE(seed);
+    rng r(seed);
+    std::size_t i = 0;
+    for (std::size_t n : {5, 7, 8, 38}) {
+        const std::size_t m = r.index(65, 200), k = r.index(60, 300);
+        CAPTURE(m, k, n);
+        const auto w = pack_weights<TestType>(random_matrix(r, m, k, {0.9, -1.0f, 1.0f, 0.1}), true);
+        test_matrix x = random_matrix(r, n, k, {1.0, -2.0f, 2.0f});
+        if (i % 2 == 1) sprinkle_non_finite(x, r, 3);
+        run_options o;
+        o.epilogue = &epilogue_cases()[i++ % epilogue_cases().size()];
+        check_gemm(w, x, r, o);
+    }
+}
+
 // The 2:4 GEMM of more than one vector of tokens on AVX-512 takes panels of up to 64 tokens
 // (a 48- or 64-token panel, then 26 or 32 more), 64 positions (one metadata word) at a time,
 // in blocks of 96 rows: rows past a block, K on and off a word, int8 in every scale layout;
