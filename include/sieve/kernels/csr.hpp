@@ -47,6 +47,7 @@ void csr_gemv(const csr_view<T>& w, const Index* cols, const float* x, float* y,
     constexpr bool per_entry = PerEntry && is_int8_weight<T>;
     alignas(64) float results[L];
     std::size_t pending = 0;
+    const std::size_t stored = w.rows == 0 ? 0 : w.row_ptr[w.rows];  // entries up to here can be read
     for (std::size_t m = 0; m < w.rows; ++m) {
         const row_scales<T> scales(w.scales, m);
         auto weights = [&](std::size_t i) {
@@ -69,7 +70,14 @@ void csr_gemv(const csr_view<T>& w, const Index* cols, const float* x, float* y,
             acc0 = xsimd::fma(weights(i), gather(x, cols + i, A{}), acc0);
             i += L;
         }
-        if (i < end) {  // the last rest < L entries in the low lanes, zeros above
+        if (i < end && i + L <= stored) {
+            // The last rest < L entries: a whole vector from the arrays (it reads on into the
+            // next rows' entries), the lanes past the row's end zeroed on both sides. Copying
+            // the rest through memory stalls store forwarding once per row (AVX2 on Zen 5,
+            // 11008x4096 at 95%, 205 entries a row: 0.50 -> 0.46-0.48 ms).
+            const auto keep = static_cast<std::uint32_t>((std::uint32_t{1} << (end - i)) - 1);
+            acc1 = xsimd::fma(keep_lanes(weights(i), keep, A{}), keep_lanes(gather(x, cols + i, A{}), keep, A{}), acc1);
+        } else if (i < end) {  // the matrix's last rest < L entries in the low lanes, zeros above
             alignas(64) float xs[L] = {}, ws[L] = {};  // CSR arrays carry no padding to load past
             for (std::size_t j = 0; i + j < end; ++j) {
                 xs[j] = x[cols[i + j]];
