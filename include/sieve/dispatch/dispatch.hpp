@@ -243,8 +243,7 @@ bool with_active_arch(Run&& run) noexcept {
 // data sampling fix and on AMD's the loads win (11008x4096 CSR 90% fp32: a Cascade Lake VM
 // 3.7 ms with the gathers, 2.4 ms with the AVX2 kernel; Zen 5 1.41 against 1.04 ms), on other
 // Intel cores the gathers do (a Xeon model 207: 2.0-2.2 against 2.6-2.8 ms for AVX-512 with
-// scalar loads). SIEVE_GATHERS=loads|hardware
-// (read once) overrides the CPU model.
+// scalar loads). SIEVE_GATHERS=loads|hardware (read once) overrides the CPU model.
 // Static builds keep their one arch.
 inline bool csr_gathers_from_loads() noexcept {
 #if SIEVE_RUNTIME_DISPATCH

@@ -161,7 +161,8 @@ std::size_t two_of_four_words(const nm_view<T>& w, const float* x, std::size_t a
 // cold, 2:4 3.9 ms with four rows, 3.6 with two, 2.8 with one (1:4 3.3 -> 2.9 ms, 4:8 3.9 ->
 // 3.2 ms), where its four 8 KiB rows of values stream at 30 GB/s against dense's 36. With NT
 // tokens (AVX-512 only), the RB x NT accumulators and a control and a vector of values per
-// row must fit its 32 registers: four rows of up to four tokens, two rows of eight.
+// row must fit its 32 registers: four rows of up to four tokens (two rows of eight, were
+// eight tokens run at once).
 template <class A, std::size_t NT, class T>
 inline constexpr std::size_t gemv_rows = !is_avx512<A> ? (NT == 1 ? 2 : 1) : NT == 1 && !is_int8_weight<T> ? 1 : NT <= 4 ? 4 : 2;
 
@@ -322,14 +323,14 @@ void gemv(const nm_view<T>& w, const float* x, float* y, const epilogue& ep) noe
     detail::nm_gemv<A, 1>(w, x, ys, 1, ep, 0, w.rows);
 }
 
-// At most `few_tokens` tokens (decode of a small batch, draft tokens) run the GEMV of 4 or
-// 8 tokens at once, padded with zero tokens, where one instruction picks a step's kept
-// activations (AVX-512's vpermt2ps): per 2L positions one load of L values and, per token,
-// one permute and one FMA on L lanes. The panel instead costs a broadcast and an FMA per
-// kept weight and token lane. 11008x4096 2:4 on the 2-core Xeon VM (AVX-512), N = 8: fp32
-// 23.9 -> 16.2 ms, int8 28.7 -> 13.8 ms (N = 4 fp32: 41 -> 10 ms). AVX2's picks take three
-// shuffles per token and step, and 8 tokens measured 2.5x slower than the panel there, so
-// other arches keep it.
+// At most `few_tokens` tokens (decode of a small batch, draft tokens) run the GEMV of 4
+// tokens at once (5 to 8: two groups of 4, few_token_gemm), padded with zero tokens, where
+// one instruction picks a step's kept activations (AVX-512's vpermt2ps): per 2L positions
+// one load of L values and, per token, one permute and one FMA on L lanes. The panel
+// instead costs a broadcast and an FMA per kept weight and token lane. 11008x4096 2:4 on the
+// 2-core Xeon VM (AVX-512), N = 8 (then eight at once): fp32 23.9 -> 16.2 ms, int8 28.7 ->
+// 13.8 ms (N = 4 fp32: 41 -> 10 ms). AVX2's picks take three shuffles per token and step,
+// and 8 tokens measured 2.5x slower than the panel there, so other arches keep it.
 inline constexpr std::size_t few_tokens = 8;
 template <class A>
 inline constexpr bool few_token_gemv = is_avx512<A>;
