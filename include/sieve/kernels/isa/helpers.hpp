@@ -338,6 +338,18 @@ vfloat<A> load_weights(const std::int8_t* p, A) noexcept {
     }
 }
 
+#if XSIMD_WITH_SSE4_2
+namespace detail {
+// The low 8 bytes: src[0], src[1], ... at the set bits of an 8-position mask, 0 elsewhere
+// (one pshufb from the byte table). Reads 8 bytes from src.
+template <class A>
+__m128i expand8_bytes(const std::int8_t* src, std::uint32_t bits8, A) noexcept {
+    return _mm_shuffle_epi8(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(src)),
+                            _mm_loadl_epi64(reinterpret_cast<const __m128i*>(byte_expand.control[bits8])));
+}
+}  // namespace detail
+#endif
+
 // expand_load for int8 values, widened to fp32 lanes. Consumes popcount(bits) values; may
 // load up to 16 bytes (one xmm) from src.
 template <class A>
@@ -345,17 +357,14 @@ vfloat<A> expand_load(const std::int8_t* src, std::uint32_t bits, A) noexcept {
 #if XSIMD_WITH_AVX512BW
     if constexpr (is_avx512<A>) {  // a pshufb per 8 positions (vpexpandd is microcoded on Zen), then widen
         const std::uint32_t lo = bits & 0xFFu, hi = (bits >> 8) & 0xFFu;
-        const __m128i low = _mm_shuffle_epi8(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(src)),
-                                             _mm_loadl_epi64(reinterpret_cast<const __m128i*>(detail::byte_expand.control[lo])));
-        const __m128i high = _mm_shuffle_epi8(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(src + __builtin_popcount(lo))),
-                                              _mm_loadl_epi64(reinterpret_cast<const __m128i*>(detail::byte_expand.control[hi])));
+        const __m128i low = detail::expand8_bytes(src, lo, A{});
+        const __m128i high = detail::expand8_bytes(src + __builtin_popcount(lo), hi, A{});
         return _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_unpacklo_epi64(low, high)));
     } else
 #endif
 #if XSIMD_WITH_SSE4_2
     if constexpr (is_avx2<A> || is_sse<A>) {  // one pshufb from the 8-position table, then widen
-        const __m128i spread = _mm_shuffle_epi8(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(src)),
-                                                _mm_loadl_epi64(reinterpret_cast<const __m128i*>(detail::byte_expand.control[bits])));
+        const __m128i spread = detail::expand8_bytes(src, bits, A{});
 #if XSIMD_WITH_FMA3_AVX2
         if constexpr (is_avx2<A>) return _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(spread));
         else
