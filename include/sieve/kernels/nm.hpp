@@ -160,11 +160,10 @@ std::size_t two_of_four_words(const nm_view<T>& w, const float* x, std::size_t a
 // four int8 rows (Xeon, Zen 5). Its one-token fp32 GEMV walks one row: 11008x4096 on Zen 5,
 // cold, 2:4 3.9 ms with four rows, 3.6 with two, 2.8 with one (1:4 3.3 -> 2.9 ms, 4:8 3.9 ->
 // 3.2 ms), where its four 8 KiB rows of values stream at 30 GB/s against dense's 36. With NT
-// tokens (AVX-512 only), the RB x NT accumulators and a control and a vector of values per
-// row must fit its 32 registers: four rows of up to four tokens (two rows of eight, were
-// eight tokens run at once).
+// tokens (AVX-512 only, at most four: few_token_gemm), the RB x NT accumulators and a control
+// and a vector of values per row fit its 32 registers with four rows.
 template <class A, std::size_t NT, class T>
-inline constexpr std::size_t gemv_rows = !is_avx512<A> ? (NT == 1 ? 2 : 1) : NT == 1 && !is_int8_weight<T> ? 1 : NT <= 4 ? 4 : 2;
+inline constexpr std::size_t gemv_rows = !is_avx512<A> ? (NT == 1 ? 2 : 1) : NT == 1 && !is_int8_weight<T> ? 1 : 4;
 
 // The GEMV of NT tokens at once over rows [mb, me), their activations x laid out by
 // token_offset<NT>: y[t][m] for t < stored (the tokens past `stored` are padding, never
@@ -173,6 +172,7 @@ inline constexpr std::size_t gemv_rows = !is_avx512<A> ? (NT == 1 ? 2 : 1) : NT 
 template <class A, std::size_t NT, class T>
 void nm_gemv(const nm_view<T>& w, const float* x, float* const (&y)[NT], std::size_t stored, const epilogue& ep,
              std::size_t mb, std::size_t me) noexcept {
+    static_assert(NT <= 4, "four rows of up to four tokens fill the 32 vector registers");
     constexpr std::size_t L = lanes<A>, RB = gemv_rows<A, NT, T>;
     const auto x_at = [x](std::size_t t, std::size_t k) { return x + token_offset<NT>(t, k); };
     const std::size_t K = w.cols, span = w.groups * w.pattern.m, k_main = K / L * L;
